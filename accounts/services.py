@@ -1,0 +1,122 @@
+"""Account writes and the token lifecycle: sign-up, profile, password, login, refresh, logout."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from core.exceptions import ConflictError, DomainError, ForbiddenError
+
+from .models import User
+from .tokens import UserRefreshToken
+
+INVALID_CREDENTIALS = "Invalid Credentials"
+
+
+class InvalidTokenError(DomainError):
+    status_code = 401
+
+
+def _email_taken_error(email: str) -> ConflictError:
+    return ConflictError(f"User with email: {email} already exists")
+
+
+def user_create(*, email: str, password: str) -> User:
+    """Sign a user up; the case-insensitive unique index settles races between sign-ups."""
+    email = User.objects.normalize_email(email)
+    if User.objects.email_taken(email):
+        raise _email_taken_error(email)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password)
+    except IntegrityError:
+        raise _email_taken_error(email) from None
+
+
+def user_update(*, user: User, email: str | None = None) -> User:
+    if email is not None:
+        email = User.objects.normalize_email(email)
+        if User.objects.email_taken(email, exclude_pk=user.pk):
+            raise _email_taken_error(email)
+        user.email = email
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email"])
+        except IntegrityError:
+            raise _email_taken_error(email) from None
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Change the password and revoke every refresh token the user holds."""
+    if not user.check_password(current_password):
+        raise ForbiddenError("Current password is incorrect")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user)
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of `user`; returns how many were revoked."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = [BlacklistedToken(token=token) for token in outstanding]
+    BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
+    return len(revoked)
+
+
+def tokens_issue(*, user: User) -> dict:
+    refresh = UserRefreshToken.for_user(user)
+    return {
+        "access_token": str(refresh.access_token),
+        "token_type": "bearer",
+        "refresh_token": str(refresh),
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    }
+
+
+def tokens_login(*, request, email: str, password: str) -> dict:
+    """Tokens for valid credentials of an active user; one answer for every kind of failure."""
+    # authenticate() hashes even for an unknown email, so both failures take similar time.
+    user = authenticate(request, username=email, password=password)
+    if user is None:
+        raise ForbiddenError(INVALID_CREDENTIALS)
+    return tokens_issue(user=user)
+
+
+def _revoke(refresh: RefreshToken) -> None:
+    """Blacklist one refresh token; a token already revoked (reused) is refused."""
+    outstanding = OutstandingToken.objects.filter(jti=refresh["jti"]).first()
+    if outstanding is None:
+        raise InvalidTokenError("Token is invalid or expired")
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    if not created:
+        raise InvalidTokenError("Token is invalid or expired")
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # checks signature, expiry, type and the blacklist
+    except TokenError:
+        raise InvalidTokenError("Token is invalid or expired") from None
+
+
+@transaction.atomic
+def tokens_refresh(*, refresh_token: str) -> dict:
+    """Rotate: revoke the given refresh token and issue a new pair for its active user."""
+    refresh = _parse_refresh(refresh_token)
+    user = User.objects.filter(pk=refresh.get("user_id"), is_active=True).first()
+    if user is None:
+        raise InvalidTokenError("Token is invalid or expired")
+    _revoke(refresh)
+    return tokens_issue(user=user)
+
+
+@transaction.atomic
+def tokens_logout(*, user: User, refresh_token: str) -> None:
+    refresh = _parse_refresh(refresh_token)
+    if refresh.get("user_id") != user.pk:
+        raise ForbiddenError("Not authorized to perform requested action")
+    _revoke(refresh)

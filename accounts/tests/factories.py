@@ -1,0 +1,15 @@
+"""factory-boy factories for accounts."""
+
+import factory
+
+from accounts.models import User
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.django.Password(PASSWORD)

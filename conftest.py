@@ -1,0 +1,51 @@
+"""Fixtures every app's tests share: users, clients and real tokens from the login endpoint."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Argon2 is deliberately slow; tests check behaviour, not hashing cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+def login(client: APIClient, user, password: str = PASSWORD) -> dict:
+    """Log `user` in through POST /login and return the token body."""
+    response = client.post("/login", {"username": user.email, "password": password})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def authorize(client: APIClient, user) -> APIClient:
+    tokens = login(client, user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    return client
+
+
+@pytest.fixture
+def auth_client(user):
+    """A client holding a real access token of `user`, obtained from the login endpoint."""
+    return authorize(APIClient(), user)
+
+
+@pytest.fixture
+def other_client(other_user):
+    return authorize(APIClient(), other_user)

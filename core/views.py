@@ -1,0 +1,23 @@
+"""Project-wide endpoints: the welcome, the health probe and JSON answers for unknown paths."""
+
+from django.http import JsonResponse
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def root(request):
+    """The original API's welcome, with directions to the documentation."""
+    return Response({"message": "Welcome to socialapi", "docs": "/docs", "redoc": "/redoc"})
+
+
+def not_found(request, exception=None, **kwargs):
+    """404 for any path no route matches, as JSON (also Django's handler404)."""
+    return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+def server_error(request):
+    """Django's handler500, as JSON."""
+    return JsonResponse({"detail": "Internal Server Error"}, status=500)
