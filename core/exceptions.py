@@ -1,7 +1,7 @@
 """One place that turns every API error into the original API's JSON shapes."""
 
 from rest_framework import status
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import NotAuthenticated, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -73,6 +73,8 @@ def exception_handler(exc, context):
     if isinstance(exc, ParseError):
         detail = [{"loc": ["body"], "msg": str(exc.detail), "type": "json_invalid"}]
         return Response({"detail": detail}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, NotAuthenticated):
+        exc.detail = "Not authenticated"  # the original API's words
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: core.middleware answers 500 in JSON

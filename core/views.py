@@ -1,6 +1,7 @@
 """Project-wide endpoints: the welcome, the health probe and JSON answers for unknown paths."""
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ def root(request):
     return Response({"message": "Welcome to socialapi", "docs": "/docs", "redoc": "/redoc"})
 
 
+@csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure
 def not_found(request, exception=None, **kwargs):
     """404 for any path no route matches, as JSON (also Django's handler404)."""
     return JsonResponse({"detail": "Not Found"}, status=404)
@@ -21,3 +23,8 @@ def not_found(request, exception=None, **kwargs):
 def server_error(request):
     """Django's handler500, as JSON."""
     return JsonResponse({"detail": "Internal Server Error"}, status=500)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: only browser sessions meet CSRF checks; answer them in JSON too."""
+    return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)

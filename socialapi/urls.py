@@ -1,4 +1,4 @@
-"""Project routes: the API paths fixed by ../shared/API.md, the admin, and a JSON 404 for the rest."""
+"""Project routes: the API paths of ../shared/API.md, the admin, and a JSON 404 for the rest."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("posts.urls")),
     # Last: any other path is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", core_views.not_found),
 ]

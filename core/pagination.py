@@ -1,0 +1,57 @@
+"""`skip`/`limit` paging as the original API did it, with `Link` and `X-Total-Count` headers."""
+
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from .exceptions import RequestValidationError
+
+
+class PageQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=10)
+    skip = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
+
+
+class SkipLimitPagination(LimitOffsetPagination):
+    """A plain JSON list body; the paging facts travel in headers.
+
+    `limit` above `max_limit` counts as `max_limit` and 0 gives `[]`; a value that is not a
+    non-negative integer is a 422, not silently the default.
+    """
+
+    limit_query_param = "limit"
+    offset_query_param = "skip"
+    default_limit = 10
+    max_limit = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        params = PageQuerySerializer(data=request.query_params)
+        if not params.is_valid():
+            raise RequestValidationError(params.errors, location="query")
+        self.request = request
+        self.limit = min(params.validated_data["limit"], self.max_limit)
+        self.offset = params.validated_data["skip"]
+        self.count = self.get_count(queryset)
+        if self.limit == 0 or self.offset >= self.count:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_paginated_response(self, data):
+        links = []
+        if self.offset + self.limit < self.count and self.limit:
+            links.append(f'<{self._page_url(self.offset + self.limit)}>; rel="next"')
+        if self.offset > 0:
+            links.append(f'<{self._page_url(max(self.offset - self.limit, 0))}>; rel="prev"')
+        headers = {"X-Total-Count": str(self.count)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return Response(data, headers=headers)
+
+    def _page_url(self, skip: int) -> str:
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, self.limit_query_param, self.limit)
+        return replace_query_param(url, self.offset_query_param, skip)
+
+    def get_paginated_response_schema(self, schema):
+        return schema

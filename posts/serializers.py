@@ -1,0 +1,43 @@
+"""Wire shapes of posts and votes, in the original API's format."""
+
+from rest_framework import serializers
+
+from accounts.serializers import UserSerializer
+
+from .models import Post
+
+
+class PostSerializer(serializers.ModelSerializer):
+    """The `Post` shape. The owner comes from the request, never from the body."""
+
+    # An explicit default: PUT without `published` publishes, as in the original.
+    published = serializers.BooleanField(default=True)
+    owner = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "content", "published", "created_at", "owner_id", "owner"]
+        read_only_fields = ["id", "created_at", "owner_id"]
+
+
+class PostOutSerializer(serializers.Serializer):
+    """The `PostOut` shape: `{"Post": Post, "votes": int}` (capital P is the wire format)."""
+
+    votes = serializers.IntegerField(source="vote_count", read_only=True)
+
+    def get_fields(self):
+        # "Post" cannot be written as a class attribute name that serializers accept as-is.
+        fields = super().get_fields()
+        fields["Post"] = PostSerializer(source="*", read_only=True)
+        return {"Post": fields.pop("Post"), **fields}
+
+
+class PostSearchSerializer(serializers.Serializer):
+    search = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+
+
+class VoteSerializer(serializers.Serializer):
+    post_id = serializers.IntegerField(min_value=-(2**63), max_value=2**63 - 1)
+    dir = serializers.ChoiceField(choices=[0, 1])
