@@ -26,7 +26,9 @@ class SkipLimitPagination(LimitOffsetPagination):
     max_limit = 100
 
     def paginate_queryset(self, queryset, request, view=None):
-        params = PageQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as "not given"
+        # (the default), where an empty value is a bad integer (422), as in the original API.
+        params = PageQuerySerializer(data=request.query_params.dict())
         if not params.is_valid():
             raise RequestValidationError(params.errors, location="query")
         self.request = request

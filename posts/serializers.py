@@ -1,5 +1,6 @@
 """Wire shapes of posts and votes, in the original API's format."""
 
+from django.db import models
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
@@ -7,8 +8,23 @@ from accounts.serializers import UserSerializer
 from .models import Post
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers: `"title": 5` is a client's mistake, not the title "5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PostSerializer(serializers.ModelSerializer):
     """The `Post` shape. The owner comes from the request, never from the body."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
 
     # An explicit default: PUT without `published` publishes, as in the original.
     published = serializers.BooleanField(default=True)
