@@ -16,6 +16,19 @@ def post_get_visible(*, user: User, post_id: int) -> Post:
     return post
 
 
+@transaction.atomic
+def post_delete(*, post: Post) -> None:
+    """Delete a post and, with it, its votes.
+
+    The row lock comes first: a vote being added meanwhile must wait for it (its foreign-key
+    check locks the post) and then fails as a 404, instead of slipping in between the votes'
+    delete and the post's and breaking this delete with an IntegrityError (a 500).
+    """
+    if not Post.objects.select_for_update().filter(pk=post.pk).exists():
+        raise NotFoundError(f"post with id: {post.pk} was not found")  # deleted meanwhile
+    post.delete()
+
+
 def vote_create(*, user: User, post_id: int) -> Vote:
     """Like a post once. The unique constraint settles races: the loser gets a 409."""
     post = post_get_visible(user=user, post_id=post_id)

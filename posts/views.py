@@ -43,6 +43,9 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
 
+    def perform_destroy(self, instance):
+        services.post_delete(post=instance)
+
     def get_success_headers(self, data):
         return {"Location": f"/posts/{data['id']}"}
 
