@@ -7,6 +7,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.authentication import token_user_id
 from core.exceptions import ConflictError, DomainError, ForbiddenError
 
 from .models import User
@@ -107,7 +108,8 @@ def _parse_refresh(raw: str) -> RefreshToken:
 def tokens_refresh(*, refresh_token: str) -> dict:
     """Rotate: revoke the given refresh token and issue a new pair for its active user."""
     refresh = _parse_refresh(refresh_token)
-    user = User.objects.filter(pk=refresh.get("user_id"), is_active=True).first()
+    user_id = token_user_id(refresh)
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         raise InvalidTokenError("Token is invalid or expired")
     _revoke(refresh)
@@ -117,6 +119,6 @@ def tokens_refresh(*, refresh_token: str) -> dict:
 @transaction.atomic
 def tokens_logout(*, user: User, refresh_token: str) -> None:
     refresh = _parse_refresh(refresh_token)
-    if refresh.get("user_id") != user.pk:
+    if token_user_id(refresh) != user.pk:
         raise ForbiddenError("Not authorized to perform requested action")
     _revoke(refresh)

@@ -5,8 +5,24 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 
 INVALID_CREDENTIALS = "Could not validate credentials"
+_MAX_ID = 2**63 - 1
+
+
+def token_user_id(token) -> int | None:
+    """The id a token names, or None when its `user_id` claim is not a positive integer.
+
+    Ours hold a JSON integer; SimpleJWT's own write it as a string of digits. Anything else
+    (a float, a bool, a word) is refused here, so it never reaches the database as a lookup.
+    """
+    user_id = token.get(api_settings.USER_ID_CLAIM)
+    if isinstance(user_id, str) and user_id.isascii() and user_id.isdigit():
+        user_id = int(user_id)
+    if type(user_id) is not int or not 0 < user_id <= _MAX_ID:
+        return None
+    return user_id
 
 
 class BearerJWTAuthentication(JWTAuthentication):
@@ -26,6 +42,11 @@ class BearerJWTAuthentication(JWTAuthentication):
         if len(parts) != 2:
             raise AuthenticationFailed(INVALID_CREDENTIALS)
         return parts[1]
+
+    def get_user(self, validated_token):
+        if token_user_id(validated_token) is None:
+            raise InvalidToken("Token contained no recognizable user identification")
+        return super().get_user(validated_token)
 
     def authenticate(self, request):
         try:
