@@ -4,8 +4,10 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from core.authentication import token_user_id
 from core.exceptions import ConflictError, DomainError, ForbiddenError
@@ -104,13 +106,20 @@ def _parse_refresh(raw: str) -> RefreshToken:
         raise InvalidTokenError("Token is invalid or expired") from None
 
 
+def _issued_for_current_password(refresh: RefreshToken, user: User) -> bool:
+    """False once the password changed, by any path (the admin, `changepassword`, a race)."""
+    if not api_settings.CHECK_REVOKE_TOKEN:
+        return True
+    return refresh.get(api_settings.REVOKE_TOKEN_CLAIM) == get_md5_hash_password(user.password)
+
+
 @transaction.atomic
 def tokens_refresh(*, refresh_token: str) -> dict:
     """Rotate: revoke the given refresh token and issue a new pair for its active user."""
     refresh = _parse_refresh(refresh_token)
     user_id = token_user_id(refresh)
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    if user is None:
+    if user is None or not _issued_for_current_password(refresh, user):
         raise InvalidTokenError("Token is invalid or expired")
     _revoke(refresh)
     return tokens_issue(user=user)
