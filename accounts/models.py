@@ -64,3 +64,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        # Forms (the admin's among them) call this; the manager normalizes the API's writes.
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
