@@ -28,3 +28,8 @@ def server_error(request):
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: only browser sessions meet CSRF checks; answer them in JSON too."""
     return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+
+
+def bad_request(request, exception=None):
+    """Django's handler400 (a bad Host header, say, fails before any view), as JSON."""
+    return JsonResponse({"detail": "Bad Request"}, status=400)
