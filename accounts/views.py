@@ -3,9 +3,8 @@
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.generics import IdLookupAPIView
+from core.generics import APIView, IdLookupAPIView
 
 from . import services
 from .models import User
@@ -40,6 +39,7 @@ class UserDetailView(IdLookupAPIView):
     """A user's public profile."""
 
     permission_classes = [AllowAny]
+    authentication_classes = []  # public: a stale token must not turn it into a 401
     queryset = User.objects.all()
     serializer_class = UserSerializer
     not_found_message = "User with id: {id} does not exist"

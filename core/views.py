@@ -2,12 +2,13 @@
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 
 @api_view(["GET"])
+@authentication_classes([])  # public: a stale token must not turn the welcome into a 401
 @permission_classes([AllowAny])
 def root(request):
     """The original API's welcome, with directions to the documentation."""

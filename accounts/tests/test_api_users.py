@@ -259,6 +259,16 @@ def test_get_unknown_user_returns_404_with_the_original_message(db):
     assert response.json() == {"detail": "User with id: 987654 does not exist"}
 
 
+def test_get_user_by_id_ignores_a_stale_token_as_the_public_endpoint_it_is(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
+
+    response = client.get(f"/users/{user.pk}")
+
+    assert response.status_code == 200
+    assert_user_shape(response, user)
+
+
 def test_get_user_by_id_works_for_an_authenticated_caller_too(auth_client, other_user):
     response = auth_client.get(f"/users/{other_user.pk}")
 

@@ -71,8 +71,40 @@ def test_wrong_method_on_an_authenticated_endpoint_returns_405_json(auth_client,
     }
 
 
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("delete", "/users/me"),
+        ("put", "/users/me/"),
+        ("get", "/users/me/password"),
+        ("delete", "/users/me/password/"),
+        ("get", "/logout"),
+        ("patch", "/logout/"),
+    ],
+)
+def test_wrong_method_without_a_token_returns_405_before_asking_for_credentials(db, method, path):
+    # The original matched the route, method included, before its auth dependency ran.
+    response = getattr(APIClient(), method)(path)
+
+    assert assert_json_detail(response, 405) == {
+        "detail": f'Method "{method.upper()}" not allowed.'
+    }
+    assert "WWW-Authenticate" not in response
+    assert method.upper() not in response["Allow"]
+
+
 def test_root_welcomes_with_a_message(db):
     response = APIClient().get("/")
+
+    assert response.status_code == 200
+    assert isinstance(response.json()["message"], str)
+
+
+def test_root_ignores_a_stale_token(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
+
+    response = client.get("/")
 
     assert response.status_code == 200
     assert isinstance(response.json()["message"], str)
