@@ -134,6 +134,24 @@ def test_json_body_that_is_not_an_object_returns_422_about_the_body(db, payload)
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize("path", ["/users/", "/login", "/token/refresh"])
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}")])
+def test_json_nested_too_deep_for_the_decoder_returns_422_not_500(db, path, opening, closing):
+    client = APIClient()
+    client.raise_request_exception = False
+    depth = 100_000
+
+    response = client.post(
+        path, opening * depth + "1" + closing * depth, content_type="application/json"
+    )
+
+    body = assert_json_detail(response, 422)
+    assert body["detail"] == [
+        {"loc": ["body"], "msg": "JSON parse error - nesting too deep", "type": "json_invalid"}
+    ]
+    assert not User.objects.exists()
+
+
 def test_body_that_is_not_utf8_returns_422(db):
     response = APIClient().post("/users/", b'{"email": "\xff"}', content_type="application/json")
 
