@@ -134,7 +134,15 @@ def test_create_ignores_owner_id_id_created_at_and_votes_in_the_body(auth_client
 def test_create_accepts_a_form_body(auth_client, user):
     response = auth_client.post("/posts/", {"title": "form", "content": "body"})
     assert response.status_code == 201
+    assert response.json()["published"] is True  # a missing form field is not a false checkbox
     assert Post.objects.get().owner == user
+    assert Post.objects.get().published is True
+
+
+def test_create_with_a_null_character_returns_422(auth_client):
+    response = auth_client.post("/posts/", {"title": "a\x00b", "content": "c"}, format="json")
+    assert_422(response, ("body", "title"))
+    assert not Post.objects.exists()
 
 
 @SLASHES
@@ -636,6 +644,10 @@ def test_list_search_does_not_reveal_other_users_drafts(auth_client, other_user)
     response = auth_client.get("/posts/?search=secret")
     assert response.json() == []
     assert response["X-Total-Count"] == "0"
+
+
+def test_list_search_with_a_null_character_returns_422(auth_client):
+    assert_422(auth_client.get("/posts/?search=a%00"), ("query", "search"))
 
 
 def test_list_empty_search_matches_everything(auth_client):
