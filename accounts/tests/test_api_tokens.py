@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import MD5PasswordHasher
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -131,6 +132,22 @@ def test_login_with_bad_credentials_returns_403_invalid_credentials_and_issues_n
     assert not OutstandingToken.objects.exists()
 
 
+def test_login_hashes_once_for_an_unknown_email_as_for_a_wrong_password(user, monkeypatch):
+    # Same work on both paths, so response time does not tell which emails are registered.
+    calls = []
+    original = MD5PasswordHasher.encode
+    monkeypatch.setattr(
+        MD5PasswordHasher, "encode", lambda *args: calls.append(1) or original(*args)
+    )
+
+    APIClient().post("/login", {"username": user.email, "password": "wrong-password"})
+    wrong_password_hashes = len(calls)
+    APIClient().post("/login", {"username": "nobody@example.com", "password": "wrong-password"})
+
+    assert wrong_password_hashes == 1
+    assert len(calls) - wrong_password_hashes == 1
+
+
 def test_login_of_a_suspended_user_returns_403_invalid_credentials(db):
     user = UserFactory(is_active=False)
 
@@ -202,9 +219,9 @@ def expired_access_token(user: User) -> str:
 
 
 def tampered_access_token(user: User, other: User) -> str:
-    header, _, signature = login(APIClient(), user)["access_token"].split(".")
-    payload = claims(login(APIClient(), user)["access_token"])
-    payload["user_id"] = other.pk
+    token = login(APIClient(), user)["access_token"]
+    header, _, signature = token.split(".")
+    payload = {**claims(token), "user_id": other.pk}
     return f"{header}.{b64(payload)}.{signature}"
 
 
@@ -242,6 +259,8 @@ def signed(payload_change: dict):
         signed({"user_id": None}),
         signed({"user_id": "abc"}),
         signed({"user_id": 2**70}),
+        signed({"user_id": 1.0}),
+        signed({"user_id": True}),
         signed({"token_type": None}),
     ],
     ids=[
@@ -255,6 +274,8 @@ def signed(payload_change: dict):
         "no-user-id",
         "non-integer-user-id",
         "out-of-range-user-id",
+        "float-user-id",
+        "boolean-user-id",
         "no-token-type",
     ],
 )
@@ -262,6 +283,15 @@ def test_unusable_access_token_returns_401_with_bearer_challenge(user, make_toke
     response = bearer(make_token(user)).get("/users/me")
 
     assert_401(response)
+
+
+def test_access_token_with_simplejwts_string_user_id_still_authenticates(user):
+    token = signed({"user_id": str(user.pk)})(user)
+
+    response = bearer(token).get("/users/me")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == user.pk
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "bearer  "])
