@@ -3,10 +3,9 @@
 from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.exceptions import RequestValidationError
-from core.generics import IdLookupAPIView
+from core.generics import APIView, IdLookupAPIView
 from core.pagination import SkipLimitPagination
 
 from . import services

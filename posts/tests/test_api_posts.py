@@ -688,10 +688,20 @@ def test_list_with_search_costs_at_most_three_queries(auth_client, django_assert
     assert len(response.json()) == 15
 
 
-def test_other_methods_on_the_list_return_405_json(auth_client):
-    response = auth_client.delete("/posts/")
+@pytest.mark.parametrize(
+    ("method", "path"), [("delete", "/posts/"), ("put", "/posts"), ("post", "/posts/1")]
+)
+def test_methods_a_path_lacks_return_405_json_even_without_token(api_client, method, path):
+    response = getattr(api_client, method)(path)
     assert response.status_code == 405
     assert "detail" in response.json()
+
+
+def test_json_nested_too_deep_returns_422(auth_client):
+    body = '{"title": ' + "[" * 100_000 + "]" * 100_000 + ', "content": "c"}'
+    response = auth_client.post("/posts/", body, content_type="application/json")
+    assert response.status_code == 422
+    assert not Post.objects.exists()
 
 
 def test_bearer_scheme_is_case_insensitive(auth_client):

@@ -148,10 +148,19 @@ def test_vote_without_token_returns_401(api_client, slash):
     assert not Vote.objects.exists()
 
 
-def test_get_vote_returns_405(auth_client):
-    response = auth_client.get("/vote/")
+@pytest.mark.parametrize("authorized", [True, False])
+def test_get_vote_returns_405_token_or_not(auth_client, api_client, authorized):
+    # The original routed on the method before its auth dependency ran.
+    response = (auth_client if authorized else api_client).get("/vote/")
     assert response.status_code == 405
     assert "detail" in response.json()
+
+
+def test_json_nested_too_deep_returns_422(auth_client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = auth_client.post("/vote/", body, content_type="application/json")
+    assert response.status_code == 422
+    assert not Vote.objects.exists()
 
 
 def test_vote_counts_show_in_get_post(auth_client, other_client):
