@@ -2,6 +2,7 @@
 
 import base64
 import json
+import threading
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ import jwt
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import connection, connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -355,6 +357,35 @@ def test_reusing_a_rotated_refresh_token_returns_401_and_issues_nothing(user):
     assert_401(response)
     assert OutstandingToken.objects.count() == outstanding
     assert refresh(new["refresh_token"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_rotate_it_once():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        # The in-memory test database's shared-cache table locks fail instead of waiting.
+        pytest.skip("needs a file-backed SQLite database or PostgreSQL")
+    user = UserFactory()
+    token = login(APIClient(), user)["refresh_token"]
+    threads_count = 6
+    barrier = threading.Barrier(threads_count)
+    statuses: list[int] = []
+
+    def rotate() -> None:
+        try:
+            barrier.wait()
+            statuses.append(refresh(token).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=rotate) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] + [401] * (threads_count - 1)
+    assert OutstandingToken.objects.filter(user=user).count() == 2
+    assert BlacklistedToken.objects.count() == 1
 
 
 def test_refresh_with_an_expired_refresh_token_returns_401(user):
