@@ -54,6 +54,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("suspend_user", "Can suspend and reinstate users")]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

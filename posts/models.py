@@ -2,32 +2,29 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Q
 from django.utils import timezone
+
+from core.db import SubqueryCount
 
 
 class PostQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The one visibility rule: published posts, plus the caller's own drafts."""
+        """The one visibility rule, used by the API, the admin and the services.
+
+        Everyone sees published posts that no moderator hid; owners see all of their own
+        (drafts and hidden ones); staff also see hidden posts, but not other people's drafts.
+        """
         if not user.is_authenticated:
-            return self.filter(published=True)
-        return self.filter(Q(published=True) | Q(owner=user))
+            return self.filter(published=True, hidden_at__isnull=True)
+        shown = Q(published=True) if user.is_staff else Q(published=True, hidden_at__isnull=True)
+        return self.filter(shown | Q(owner=user))
 
     def with_vote_counts(self):
-        """Annotate `vote_count`, counted per row by the index on votes(post_id).
-
-        A correlated subquery rather than JOIN + GROUP BY: the database counts votes only for
-        the rows it returns (a page), not for every post before the LIMIT applies.
-        """
-        votes = (
-            Vote.objects.filter(post=OuterRef("pk"))
-            .order_by()
-            .values("post")
-            .annotate(count=Count("*"))
-            .values("count")
+        """Annotate `vote_count`, counted per returned row by the index on votes(post_id)."""
+        return self.annotate(
+            vote_count=SubqueryCount(Vote.objects.filter(post=OuterRef("pk")).values("pk"))
         )
-        return self.annotate(vote_count=Coalesce(Subquery(votes), 0))
 
     def search(self, term: str):
         """Case-insensitive literal substring of the title (`%` and `_` match themselves)."""
@@ -45,18 +42,30 @@ class Post(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
     )
+    # Set by a moderator (moderation.services.post_hide): hidden from all but owner and staff.
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    hidden_reason = models.CharField(max_length=500, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("hide_post", "Can hide and unhide posts")]
         indexes = [
             # The list endpoint: newest first, stable across pages. The visibility columns
             # ride along so PostgreSQL picks a page's ids and counts the visible posts from the
             # index alone (an index-only scan). Key columns, not INCLUDE: SQLite has no INCLUDE.
             models.Index(
-                fields=["-created_at", "-id", "published", "owner"],
-                name="post_newest_covering_idx",
+                fields=["-created_at", "-id", "published", "owner", "hidden_at"],
+                name="post_newest_visible_idx",
             ),
             # Title search (`UPPER(title) LIKE '%term%'`) has a trigram index on PostgreSQL,
             # made in migration 0003: it cannot be declared here portably.

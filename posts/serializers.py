@@ -47,6 +47,14 @@ class PostOutSerializer(serializers.Serializer):
         fields["Post"] = PostSerializer(source="*", read_only=True)
         return {"Post": fields.pop("Post"), **fields}
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.hidden_at is not None:
+            # Only the owner and staff ever receive a hidden post; tell them it is hidden.
+            data["hidden"] = True
+            data["hidden_reason"] = instance.hidden_reason
+        return data
+
 
 class PostSearchSerializer(serializers.Serializer):
     search = serializers.CharField(

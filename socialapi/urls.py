@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
+    path("", include("moderation.urls")),
     # Last: any other path is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", core_views.not_found),
 ]
