@@ -2,13 +2,20 @@
 
 from rest_framework import serializers
 
+from posts.serializers import StrictCharField
+
 from .models import Report
 
 
 class ReportSerializer(serializers.ModelSerializer):
     """A report as its reporter sees it; only `reason` and `category` come from the body."""
 
-    reason = serializers.CharField(max_length=1000)
+    # Strict: `"reason": 5` is a client's mistake, as a numeric post title is.
+    reason = StrictCharField(max_length=1000)
+    # Explicit default, so the service always receives a category.
+    category = serializers.ChoiceField(
+        choices=Report.Category.choices, default=Report.Category.OTHER
+    )
 
     class Meta:
         model = Report

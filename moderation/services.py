@@ -22,7 +22,9 @@ def _audit(*, actor: User, obj, message: str) -> None:
     )
 
 
-def report_create(*, reporter: User, post_id: int, reason: str, category: str) -> Report:
+def report_create(
+    *, reporter: User, post_id: int, reason: str, category: str = Report.Category.OTHER
+) -> Report:
     """File a report on a post the reporter can see; one open report per reporter and post."""
     post = Post.objects.visible_to(reporter).filter(pk=post_id).first()
     if post is None:
