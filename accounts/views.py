@@ -1,10 +1,13 @@
 """HTTP endpoints for users and tokens; each delegates its work to accounts.services."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.generics import APIView, IdLookupAPIView
+from core.schema import UNAUTHORIZED, VALIDATION, detail
 
 from . import services
 from .models import User
@@ -12,9 +15,16 @@ from .serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
     RefreshTokenSerializer,
+    TokenPairSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
+)
+
+EMAIL_TAKEN = detail("A user with this email (in any case) already exists.")
+NO_CONTENT = OpenApiResponse(description="Done; no body.")
+REFRESH_EXAMPLE = OpenApiExample(
+    "A refresh token", value={"refresh_token": "eyJhbGciOiJIUzI1NiIs..."}, request_only=True
 )
 
 
@@ -24,6 +34,18 @@ class UserCreateView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    @extend_schema(
+        summary="Sign up",
+        request=UserCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "New user",
+                value={"email": "ann@example.com", "password": "a-long-passphrase"},
+                request_only=True,
+            )
+        ],
+        responses={201: UserSerializer, 409: EMAIL_TAKEN, 422: VALIDATION},
+    )
     def post(self, request):
         serializer = UserCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -44,6 +66,15 @@ class UserDetailView(IdLookupAPIView):
     serializer_class = UserSerializer
     not_found_message = "User with id: {id} does not exist"
 
+    @extend_schema(
+        summary="Get a user",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={
+            200: UserSerializer,
+            404: detail("User with id: {id} does not exist"),
+            422: VALIDATION,
+        },
+    )
     def get(self, request, pk):
         return Response(self.get_serializer(self.get_object()).data)
 
@@ -51,9 +82,15 @@ class UserDetailView(IdLookupAPIView):
 class MeView(APIView):
     """The caller's own profile."""
 
+    @extend_schema(summary="Your profile", responses={200: UserSerializer, 401: UNAUTHORIZED})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
+    @extend_schema(
+        summary="Change your email",
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer, 401: UNAUTHORIZED, 409: EMAIL_TAKEN, 422: VALIDATION},
+    )
     def patch(self, request):
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -64,6 +101,17 @@ class MeView(APIView):
 class PasswordChangeView(APIView):
     """Change the caller's password; every refresh token they hold is revoked."""
 
+    @extend_schema(
+        summary="Change your password",
+        description="Revokes every refresh token you hold and the access tokens issued before.",
+        request=PasswordChangeSerializer,
+        responses={
+            204: NO_CONTENT,
+            401: UNAUTHORIZED,
+            403: detail("The current password is wrong."),
+            422: VALIDATION,
+        },
+    )
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -77,6 +125,26 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    @extend_schema(
+        summary="Log in",
+        tags=["auth"],
+        description=(
+            "OAuth2 password flow: form fields `username` (your email) and `password`. "
+            "JSON with `username` or `email` works too."
+        ),
+        request={
+            "application/x-www-form-urlencoded": LoginSerializer,
+            "multipart/form-data": LoginSerializer,
+            "application/json": LoginSerializer,
+        },
+        auth=[],
+        responses={
+            200: TokenPairSerializer,
+            403: detail("Invalid Credentials"),
+            422: VALIDATION,
+            429: detail("Too many login attempts; see Retry-After."),
+        },
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -89,6 +157,19 @@ class TokenRefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    @extend_schema(
+        summary="Refresh tokens",
+        tags=["auth"],
+        description="Returns a new pair; the refresh token sent is revoked (rotation).",
+        request=RefreshTokenSerializer,
+        examples=[REFRESH_EXAMPLE],
+        auth=[],
+        responses={
+            200: TokenPairSerializer,
+            401: detail("Invalid, expired, revoked or reused refresh token."),
+            422: VALIDATION,
+        },
+    )
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -98,6 +179,19 @@ class TokenRefreshView(APIView):
 class LogoutView(APIView):
     """Revoke one of the caller's refresh tokens."""
 
+    @extend_schema(
+        summary="Log out",
+        tags=["auth"],
+        description="Revokes the given refresh token.",
+        request=RefreshTokenSerializer,
+        examples=[REFRESH_EXAMPLE],
+        responses={
+            204: NO_CONTENT,
+            401: UNAUTHORIZED,
+            403: detail("The refresh token is another user's."),
+            422: VALIDATION,
+        },
+    )
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -2,11 +2,26 @@
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 
+@extend_schema(
+    summary="Welcome",
+    tags=["meta"],
+    auth=[],
+    responses=inline_serializer(
+        "Welcome",
+        {
+            "message": serializers.CharField(),
+            "docs": serializers.CharField(),
+            "redoc": serializers.CharField(),
+        },
+    ),
+)
 @api_view(["GET"])
 @authentication_classes([])  # public: a stale token must not turn the welcome into a 401
 @permission_classes([AllowAny])

@@ -1,10 +1,12 @@
 """HTTP endpoints for moderation that members use; staff work in the admin."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.generics import parse_id
+from core.generics import APIView, parse_id
+from core.schema import UNAUTHORIZED, VALIDATION, detail
 
 from . import services
 from .serializers import ReportSerializer
@@ -13,6 +15,19 @@ from .serializers import ReportSerializer
 class PostReportView(APIView):
     """Report a post to the moderators."""
 
+    @extend_schema(
+        summary="Report a post",
+        tags=["moderation"],
+        request=ReportSerializer,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={
+            201: ReportSerializer,
+            401: UNAUTHORIZED,
+            404: detail("No post with this id that you can see."),
+            409: detail("You already have an open report on this post."),
+            422: VALIDATION,
+        },
+    )
     def post(self, request, pk):
         serializer = ReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

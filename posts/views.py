@@ -1,5 +1,13 @@
 """HTTP endpoints for posts and votes."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -7,13 +15,104 @@ from rest_framework.response import Response
 from core.exceptions import RequestValidationError
 from core.generics import APIView, IdLookupAPIView
 from core.pagination import SkipLimitPagination
+from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
 
 from . import services
 from .models import Post
 from .permissions import IsOwnerOrReadOnly
 from .serializers import PostOutSerializer, PostSearchSerializer, PostSerializer, VoteSerializer
 
+POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+NOT_FOUND = detail("No post with this id that you can see.")
+NOT_OWNER = detail("Not authorized to perform requested action (not the owner).")
+PAGE_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="How many posts match, over all pages.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='URLs of the neighbouring pages: `<...>; rel="next", <...>; rel="prev"`.',
+    ),
+]
+POST_EXAMPLE = OpenApiExample(
+    "A post",
+    value={"title": "Hello", "content": "My first post", "published": True},
+    request_only=True,
+)
 
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List posts",
+        description="Newest first. Drafts and hidden posts appear only to their owner.",
+        parameters=[
+            OpenApiParameter("search", OpenApiTypes.STR, description="Title contains (any case)."),
+            *PAGE_HEADERS,
+        ],
+        responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
+    ),
+    create=extend_schema(
+        summary="Create a post",
+        examples=[POST_EXAMPLE],
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="The new post's path.",
+            )
+        ],
+        responses={201: PostSerializer, 401: UNAUTHORIZED, 422: VALIDATION},
+    ),
+    retrieve=extend_schema(
+        summary="Get a post",
+        parameters=[POST_ID],
+        responses={200: PostOutSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 422: VALIDATION},
+    ),
+    update=extend_schema(
+        summary="Replace a post",
+        description="A body without `published` publishes the post.",
+        parameters=[POST_ID],
+        examples=[POST_EXAMPLE],
+        responses={
+            200: PostSerializer,
+            401: UNAUTHORIZED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+            422: VALIDATION,
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a post",
+        parameters=[POST_ID],
+        responses={
+            200: PostSerializer,
+            401: UNAUTHORIZED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+            422: VALIDATION,
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete a post and its votes",
+        parameters=[POST_ID],
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            401: UNAUTHORIZED,
+            403: NOT_OWNER,
+            404: NOT_FOUND,
+            422: VALIDATION,
+        },
+    ),
+)
 class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
     """Posts: everyone signed in reads what is visible to them; owners write their own."""
 
@@ -52,6 +151,22 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
 class VoteView(APIView):
     """Like (`dir` 1) or unlike (`dir` 0) a post."""
 
+    @extend_schema(
+        summary="Vote on a post",
+        tags=["votes"],
+        request=VoteSerializer,
+        examples=[OpenApiExample("Like post 1", value={"post_id": 1, "dir": 1}, request_only=True)],
+        responses={
+            201: OpenApiResponse(
+                MessageSerializer,
+                description='"successfully added vote" or "successfully deleted vote".',
+            ),
+            401: UNAUTHORIZED,
+            404: detail("No such post, or (dir 0) no vote to delete."),
+            409: detail("Already voted on this post (dir 1)."),
+            422: VALIDATION,
+        },
+    )
     def post(self, request):
         serializer = VoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

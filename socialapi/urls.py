@@ -3,6 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from drf_spectacular.renderers import OpenApiJsonRenderer2
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from core import views as core_views
 
@@ -10,6 +16,15 @@ urlpatterns = [
     path("", core_views.root, name="root"),
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
+    # The paths the original FastAPI project served its documentation on.
+    re_path(
+        r"^openapi\.json$",
+        SpectacularJSONAPIView.as_view(renderer_classes=[OpenApiJsonRenderer2]),  # plain JSON
+        name="schema",
+    ),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api-auth/", include("rest_framework.urls")),  # log-in link of the browsable API
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
     path("", include("moderation.urls")),
