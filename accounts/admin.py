@@ -6,6 +6,7 @@ from django.contrib.auth import forms as auth_forms
 from django.db.models import OuterRef
 
 from core.db import SubqueryCount
+from core.exceptions import DomainError
 from moderation import services as moderation
 from moderation.admin import ModerationActionForm, action_reason
 from posts.models import Post, Vote
@@ -81,7 +82,7 @@ class UserAdmin(auth_admin.UserAdmin):
                     user=user, moderator=request.user, reason=action_reason(request)
                 )
                 done += 1
-            except moderation.SelfModerationError as error:
+            except DomainError as error:  # themselves, or staff when not a superuser
                 self.message_user(request, error.message, messages.ERROR)
         self.message_user(request, f"Suspended {done} user(s).", messages.SUCCESS)
 

@@ -2,6 +2,8 @@
 
 Each moderator action writes the admin's audit trail (LogEntry), whoever calls it: custom
 admin actions do not log by themselves, and the API must leave the same trace as the admin.
+Each action locks its row first, so two moderators doing the same thing at once change it
+and log it once.
 """
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -15,11 +17,30 @@ from posts.models import Post
 
 from .models import Report
 
+HIDDEN_REASON_MAX = Post._meta.get_field("hidden_reason").max_length
 
-def _audit(*, actor: User, obj, message: str) -> None:
+
+class SelfModerationError(DomainError):
+    """A moderator may not suspend their own account."""
+
+
+class ModerationPermissionError(DomainError):
+    """Only a superuser may suspend staff: moderators cannot lock out each other or the admins."""
+
+    status_code = 403
+
+
+def _audit(*, actor: User, obj, action: str, reason: str = "") -> None:
+    """One LogEntry saying what was done and why, in the admin's history of `obj`."""
+    why = f"Reason: {reason}" if reason else "No reason given."
     LogEntry.objects.log_actions(
-        user_id=actor.pk, queryset=[obj], action_flag=CHANGE, change_message=message
+        user_id=actor.pk, queryset=[obj], action_flag=CHANGE, change_message=f"{action}. {why}"
     )
+
+
+def _locked(obj):
+    """`obj` as it is now in the database, its row locked until the transaction ends."""
+    return type(obj)._default_manager.select_for_update().get(pk=obj.pk)
 
 
 def report_create(
@@ -35,90 +56,116 @@ def report_create(
                 reporter=reporter, post=post, reason=reason, category=category
             )
     except IntegrityError:
+        if not Post.objects.filter(pk=post_id).exists():  # deleted meanwhile
+            raise NotFoundError(f"post with id: {post_id} was not found") from None
         raise ConflictError(
             f"user {reporter.pk} already has an open report on post {post_id}"
         ) from None
 
 
-def _close(*, report: Report, moderator: User, status: str, note: str) -> Report:
+def _close(*, report: Report, moderator: User, status: str, action: str, reason: str) -> Report:
+    report = _locked(report)
     if report.status != Report.Status.OPEN:
         return report  # already worked: closing twice changes nothing and logs nothing
     report.status = status
     report.resolved_at = timezone.now()
     report.resolved_by = moderator
     report.save(update_fields=["status", "resolved_at", "resolved_by"])
-    _audit(
-        actor=moderator, obj=report, message=f"{report.get_status_display()} report. {note}".strip()
-    )
+    _audit(actor=moderator, obj=report, action=action, reason=reason)
     return report
 
 
 @transaction.atomic
 def report_resolve(*, report: Report, moderator: User, note: str = "") -> Report:
-    return _close(report=report, moderator=moderator, status=Report.Status.RESOLVED, note=note)
-
-
-@transaction.atomic
-def report_dismiss(*, report: Report, moderator: User, note: str = "") -> Report:
-    return _close(report=report, moderator=moderator, status=Report.Status.DISMISSED, note=note)
-
-
-@transaction.atomic
-def report_hide_post_and_resolve(*, report: Report, moderator: User, reason: str) -> Report:
-    post_hide(post=report.post, moderator=moderator, reason=reason or report.reason)
+    """Close a report as acted upon."""
     return _close(
-        report=report, moderator=moderator, status=Report.Status.RESOLVED, note="Post hidden."
+        report=report,
+        moderator=moderator,
+        status=Report.Status.RESOLVED,
+        action="Resolved report",
+        reason=note,
     )
 
 
 @transaction.atomic
-def post_hide(*, post: Post, moderator: User, reason: str) -> Post:
+def report_dismiss(*, report: Report, moderator: User, note: str = "") -> Report:
+    """Close a report as unfounded."""
+    return _close(
+        report=report,
+        moderator=moderator,
+        status=Report.Status.DISMISSED,
+        action="Dismissed report",
+        reason=note,
+    )
+
+
+@transaction.atomic
+def report_hide_post_and_resolve(*, report: Report, moderator: User, reason: str = "") -> Report:
+    """Hide the reported post (for `reason`, else the reporter's) and resolve the report."""
+    reason = reason or report.reason
+    post_hide(post=report.post, moderator=moderator, reason=reason)
+    return _close(
+        report=report,
+        moderator=moderator,
+        status=Report.Status.RESOLVED,
+        action="Resolved report: hid the post",
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def post_hide(*, post: Post, moderator: User, reason: str = "") -> Post:
     """Hide a post from everyone but its owner and staff."""
+    post = _locked(post)
     if post.hidden_at is not None:
         return post
     post.hidden_at = timezone.now()
     post.hidden_by = moderator
-    post.hidden_reason = reason
+    # The owner is shown this; a reporter's reason may be longer than the column.
+    post.hidden_reason = reason[:HIDDEN_REASON_MAX]
     post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    _audit(actor=moderator, obj=post, message=f"Hid post. Reason: {reason or '(none given)'}")
+    _audit(actor=moderator, obj=post, action="Hid post", reason=reason)
     return post
 
 
 @transaction.atomic
 def post_unhide(*, post: Post, moderator: User, reason: str = "") -> Post:
+    """Show a hidden post again to everyone who may see it."""
+    post = _locked(post)
     if post.hidden_at is None:
         return post
     post.hidden_at = None
     post.hidden_by = None
     post.hidden_reason = ""
     post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    _audit(actor=moderator, obj=post, message=f"Unhid post. {reason}".strip())
+    _audit(actor=moderator, obj=post, action="Unhid post", reason=reason)
     return post
 
 
-class SelfModerationError(DomainError):
-    """A moderator may not suspend their own account."""
-
-
 @transaction.atomic
-def user_suspend(*, user: User, moderator: User, reason: str) -> User:
+def user_suspend(*, user: User, moderator: User, reason: str = "") -> User:
     """Suspend: no login, and every token stops working on its next use. Posts stay."""
     if user.pk == moderator.pk:
         raise SelfModerationError("You cannot suspend yourself")
+    user = _locked(user)
+    if (user.is_staff or user.is_superuser) and not moderator.is_superuser:
+        raise ModerationPermissionError(f"Only a superuser can suspend staff ({user.email})")
     if not user.is_active:
         return user
     user.is_active = False
     user.save(update_fields=["is_active"])
     tokens_revoke_all(user=user)
-    _audit(actor=moderator, obj=user, message=f"Suspended user. Reason: {reason or '(none given)'}")
+    _audit(actor=moderator, obj=user, action="Suspended user", reason=reason)
     return user
 
 
 @transaction.atomic
 def user_reinstate(*, user: User, moderator: User, reason: str = "") -> User:
+    """Let a suspended user log in again; the tokens they held stay revoked."""
+    user = _locked(user)
     if user.is_active:
         return user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    _audit(actor=moderator, obj=user, message=f"Reinstated user. {reason}".strip())
+    _audit(actor=moderator, obj=user, action="Reinstated user", reason=reason)
     return user
