@@ -6,7 +6,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.serializers import IntegerField
 
 from .exceptions import NotFoundError, RequestValidationError
-from .parsers import PARSER_CLASSES
 
 _ID_FIELD = IntegerField(min_value=-(2**63), max_value=2**63 - 1)
 
@@ -36,14 +35,11 @@ class MethodFirstMixin:
 class APIView(MethodFirstMixin, views.APIView):
     """DRF's APIView answering 405 first: the base of the API's plain endpoints."""
 
-    parser_classes = PARSER_CLASSES
-
 
 class IdLookupAPIView(MethodFirstMixin, GenericAPIView):
     """Finds `{id}` in `get_queryset()`, answering 404 with `not_found_message`."""
 
     not_found_message = "{model} with id: {id} was not found"
-    parser_classes = PARSER_CLASSES
 
     def get_object(self):
         pk = parse_id(self.kwargs["pk"])

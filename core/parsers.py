@@ -16,6 +16,3 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nesting too deep") from None
-
-
-PARSER_CLASSES = [JSONParser, parsers.FormParser, parsers.MultiPartParser]

@@ -32,5 +32,6 @@ urlpatterns = [
     re_path(r"^.*$", core_views.not_found),
 ]
 
+handler400 = "core.views.bad_request"
 handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"

@@ -349,11 +349,6 @@ def test_bad_request_handler_answers_json(crashing_client):
     assert assert_json_detail(response, 400) == {"detail": "Bad Request"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="socialapi/urls.py lacks handler400 = 'core.views.bad_request'; "
-    "remove this mark once it is wired",
-)
 def test_disallowed_host_returns_400_json_with_the_project_urlconf(db):
     client = APIClient()
     client.raise_request_exception = False
