@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from . import services
-from .models import Report
+from .models import Report, queue_ordering
 
 
 class ModerationActionForm(ActionForm):
@@ -48,8 +48,10 @@ class ReportAdmin(admin.ModelAdmin):
     ]
     actions = ["resolve", "dismiss", "hide_post_and_resolve"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).queue()
+    def get_ordering(self, request):
+        # Not get_queryset().queue(): the changelist puts the model's Meta.ordering (oldest
+        # first, whatever the status) before a queryset's own order_by.
+        return queue_ordering()
 
     def has_add_permission(self, request):
         return False  # members file reports through the API
@@ -80,12 +82,13 @@ class ReportAdmin(admin.ModelAdmin):
             )
         self.message_user(request, f"Dismissed {len(queryset)} report(s).", messages.SUCCESS)
 
-    @admin.action(description="Hide the post and resolve", permissions=["change"])
+    def has_hide_post_permission(self, request):
+        """Closing reports and hiding posts are separate rights; this action needs both."""
+        return self.has_change_permission(request) and request.user.has_perm("posts.hide_post")
+
+    @admin.action(description="Hide the post and resolve", permissions=["hide_post"])
     def hide_post_and_resolve(self, request, queryset):
-        if not request.user.has_perm("posts.hide_post"):
-            self.message_user(request, "You may not hide posts.", messages.ERROR)
-            return
-        for report in queryset.select_related("post"):
+        for report in queryset:
             services.report_hide_post_and_resolve(
                 report=report, moderator=request.user, reason=action_reason(request)
             )

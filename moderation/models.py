@@ -5,11 +5,15 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 
 
+def queue_ordering() -> list:
+    """The moderators' work order: open reports first, oldest first."""
+    open_first = Case(When(status=Report.Status.OPEN, then=Value(0)), default=Value(1))
+    return [open_first.asc(), "created_at", "id"]
+
+
 class ReportQuerySet(models.QuerySet):
     def queue(self):
-        """The moderators' work order: open reports first, oldest first."""
-        open_first = Case(When(status=Report.Status.OPEN, then=Value(0)), default=Value(1))
-        return self.order_by(open_first, "created_at", "id")
+        return self.order_by(*queue_ordering())
 
 
 class Report(models.Model):
