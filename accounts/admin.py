@@ -12,6 +12,7 @@ from moderation.admin import ModerationActionForm, action_reason
 from posts.models import Post, Vote
 
 from .models import User
+from .services import tokens_revoke_all
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -61,6 +62,12 @@ class UserAdmin(auth_admin.UserAdmin):
                 vote_count=SubqueryCount(Vote.objects.filter(user=OuterRef("pk")).values("pk")),
             )
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Unticking "active" by hand suspends too: the refresh tokens must not outlive it.
+            tokens_revoke_all(user=obj)
 
     @admin.display(description="Posts", ordering="post_count")
     def post_count(self, user):
