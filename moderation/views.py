@@ -29,9 +29,10 @@ class PostReportView(APIView):
         },
     )
     def post(self, request, pk):
+        post_id = parse_id(pk)  # first: a bad id is the error to report, whatever the body
         serializer = ReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         report = services.report_create(
-            reporter=request.user, post_id=parse_id(pk), **serializer.validated_data
+            reporter=request.user, post_id=post_id, **serializer.validated_data
         )
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)

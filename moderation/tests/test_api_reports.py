@@ -194,8 +194,9 @@ def test_report_with_json_nested_too_deep_returns_422(auth_client):
 
 
 @pytest.mark.parametrize("bad_id", ["abc", "1.5", "-", "9" * 30])
-def test_report_with_a_bad_id_returns_422_on_the_path(auth_client, bad_id):
-    response = report(auth_client, bad_id)
+@pytest.mark.parametrize("body", [{"reason": "spam"}, {}], ids=["good-body", "empty-body"])
+def test_report_with_a_bad_id_returns_422_on_the_path(auth_client, bad_id, body):
+    response = report(auth_client, bad_id, body)
     assert_422(response, ("path", "id"))
     assert not Report.objects.exists()
 
