@@ -1,6 +1,8 @@
 """What moderation hides, over HTTP: hidden posts for others, owners and staff; suspended users."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -293,3 +295,36 @@ def test_a_suspended_users_admin_session_ends(client, moderator):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+# --- the one rule: Post.objects.visible_to -----------------------------------------------------
+
+KINDS = {
+    "published": {},
+    "draft": {"published": False},
+    "hidden": {"hidden_at": timezone.now()},
+    "hidden-draft": {"published": False, "hidden_at": timezone.now()},
+}
+SEES = {
+    "anonymous": {"published"},
+    "member": {"published"},
+    "owner": {"published", "draft", "hidden", "hidden-draft"},
+    "staff": {"published", "hidden"},
+    "superuser": {"published", "hidden"},
+}
+
+
+@pytest.mark.parametrize("viewer", list(SEES))
+def test_visible_to_is_the_rule_for_every_kind_of_viewer(viewer, other_user):
+    posts = {kind: PostFactory(owner=other_user, **fields) for kind, fields in KINDS.items()}
+    user = {
+        "anonymous": AnonymousUser(),
+        "member": UserFactory(),
+        "owner": other_user,
+        "staff": UserFactory(is_staff=True),
+        "superuser": UserFactory(is_staff=True, is_superuser=True),
+    }[viewer]
+
+    visible = set(Post.objects.visible_to(user))
+
+    assert visible == {posts[kind] for kind in SEES[viewer]}
