@@ -11,9 +11,11 @@ from drf_spectacular.views import (
 )
 
 from core import views as core_views
+from core.health import HealthView
 
 urlpatterns = [
     path("", core_views.root, name="root"),
+    re_path(r"^healthz/?$", HealthView.as_view(), name="health"),
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
     # The paths the original FastAPI project served its documentation on.
