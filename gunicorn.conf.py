@@ -1,17 +1,36 @@
-"""gunicorn settings for production (gunicorn reads this file from the working directory)."""
+"""gunicorn settings for production (gunicorn reads this file from the working directory).
 
-import multiprocessing
+Everything an operator tunes comes from the environment: PORT, WEB_CONCURRENCY, GUNICORN_*.
+"""
+
 import os
 
+
+def _cpus() -> int:
+    # The CPUs this process may run on (a container's share), not every CPU of the host.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Platforms (Heroku and the like) set WEB_CONCURRENCY for the dyno's memory. Without it: the usual
+# 2 x CPUs + 1, capped, since each Argon2 login hash takes ~100 MB while it runs.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * _cpus() + 1, 8)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# A worker silent this long is killed and replaced; a request may not take longer.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = 30
-keepalive = 5
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak can never take the service down.
-max_requests = 5000
-max_requests_jitter = 500
-accesslog = "-"
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = max_requests // 10
+# Logs go to stdout/stderr, where the platform collects them. The access log is gunicorn's own
+# line; the app also logs one JSON line per request (core.middleware.RequestLogMiddleware).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Who may tell gunicorn the original scheme (X-Forwarded-Proto); Django reads it itself through
+# SECURE_PROXY_SSL_HEADER.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The heartbeat file on a disk can block workers; /dev/shm is memory where it exists (Docker).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# No runtime control socket in $HOME: nothing uses it, and two servers on one host would collide.
+control_socket_disable = True

@@ -134,6 +134,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "core.staticfiles.ManifestStaticFilesStorage"},
 }
 
+# HTTPS. A public deployment (DEBUG off and a host name other than the loopback ones) redirects to
+# HTTPS, sends HSTS and marks its cookies Secure. A run on this machine over plain HTTP (the tests,
+# a server on 127.0.0.1) is not one, so it needs none of these set. The TLS-terminating proxy in
+# front says the original scheme in X-Forwarded-Proto (it must overwrite a client's own header).
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+PUBLIC_DEPLOYMENT = not DEBUG and not set(ALLOWED_HOSTS) <= LOCAL_HOSTS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PUBLIC_DEPLOYMENT)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PUBLIC_DEPLOYMENT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PUBLIC_DEPLOYMENT)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PUBLIC_DEPLOYMENT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
 # CORS: every origin by default, as the original API; list origins in production.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
