@@ -49,3 +49,8 @@ def auth_client(user):
 @pytest.fixture
 def other_client(other_user):
     return authorize(APIClient(), other_user)
+
+
+# --- Browser tests -----------------------------------------------------------------------------
+# The `browser` and `live_browser` fixtures and the `browser` marker (headless Debian Chromium).
+pytest_plugins = ["core.tests.browser"]
