@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from core.generics import APIView, IdLookupAPIView
 from core.schema import UNAUTHORIZED, VALIDATION, detail
+from core.throttling import LoginEmailRateThrottle
 
 from . import services
 from .models import User
@@ -33,6 +34,7 @@ class UserCreateView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_scope = "signup"
 
     @extend_schema(
         summary="Sign up",
@@ -124,6 +126,8 @@ class LoginView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_scope = "login"
+    throttle_classes = [*APIView.throttle_classes, LoginEmailRateThrottle]
 
     @extend_schema(
         summary="Log in",

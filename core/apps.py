@@ -6,4 +6,5 @@ class CoreConfig(AppConfig):
     name = "core"
 
     def ready(self):
-        from . import schema  # noqa: F401  registers the OpenAPI auth extension
+        # For their side effects: the OpenAPI auth extension, the failed-login counter.
+        from . import schema, throttling  # noqa: F401

@@ -4,6 +4,7 @@ One module for every environment: variables, not separate files, switch producti
 """
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+
+
+def throttle_rate(name: str, *, default: str) -> str:
+    """A DRF rate (`20/min`) from the environment, refused at startup if DRF could not read it."""
+    rate = env.str(name, default=default).strip()
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate such as 20/min or 10/hour.")
+    return rate
+
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -148,6 +158,21 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PUBLIC_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
+# The cache holds the throttle counters: in this process's memory by default; in Redis when
+# REDIS_URL is set, so every gunicorn worker and instance counts against one budget.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+}
+
 # CORS: every origin by default, as the original API; list origins in production.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
@@ -169,6 +194,23 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every endpoint: per client (anonymous) and per user. Views with a `throttle_scope` add theirs.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+        "core.throttling.ScopedRateThrottle",
+    ],
+    # Per client and per user the limits are generous (clients behind one NAT share an address);
+    # failed logins per email are the ones that stop password guessing.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": throttle_rate("THROTTLE_ANON", default="1000/min"),
+        "user": throttle_rate("THROTTLE_USER", default="2000/min"),
+        "signup": throttle_rate("THROTTLE_SIGNUP", default="300/min"),
+        "login": throttle_rate("THROTTLE_LOGIN", default="300/min"),
+        "login_email": throttle_rate("THROTTLE_LOGIN_EMAIL", default="10/hour"),
+    },
+    # How many proxies in front append to X-Forwarded-For; 0 trusts only the socket's address.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -52,6 +52,18 @@ def test_healthz_needs_no_credentials_and_ignores_bad_ones():
     assert response.json() == {"status": "ok"}
 
 
+def test_healthz_is_never_throttled(settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1/min", "user": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client = APIClient()
+
+    statuses = [client.get("/healthz").status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 429  # the same client, throttled elsewhere
+
+
 def test_healthz_answers_head_and_refuses_other_methods():
     client = APIClient()
 

@@ -1,0 +1,91 @@
+"""Request rates: per client and per user everywhere, per client on sign-up and login, and
+failed logins per email (settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], from THROTTLE_*)."""
+
+import hashlib
+from collections.abc import Mapping
+
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ImproperlyConfigured
+from django.dispatch import receiver
+from rest_framework import throttling
+from rest_framework.settings import api_settings
+
+
+class CurrentRateMixin:
+    """Look the rate up when a request comes, not when DRF is imported.
+
+    DRF copies the rates into a class attribute at import, so a changed setting (a test's
+    `settings` fixture) would otherwise go unnoticed.
+    """
+
+    def get_rate(self):
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(f"No throttle rate for the {self.scope!r} scope") from None
+
+
+class AnonRateThrottle(CurrentRateMixin, throttling.AnonRateThrottle):
+    """Anonymous requests, per client address (THROTTLE_ANON)."""
+
+
+class UserRateThrottle(CurrentRateMixin, throttling.UserRateThrottle):
+    """Requests per authenticated user, per client address otherwise (THROTTLE_USER)."""
+
+
+class ScopedRateThrottle(CurrentRateMixin, throttling.ScopedRateThrottle):
+    """The stricter rate a view names in `throttle_scope` (`login`, `signup`), per client."""
+
+
+class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):
+    """Failed logins per email, whichever addresses they come from (THROTTLE_LOGIN_EMAIL).
+
+    Checking does not count: only a failure does (`record_failure`, on Django's
+    `user_login_failed` signal, so failed admin logins count too). Once an email has used up its
+    failures, every login with it is refused, the right password included, until the window that
+    its first failure opened has passed. The count is an atomic `incr`: parallel guesses cannot
+    slip through on lost updates, as they could with DRF's read-modify-write history.
+    """
+
+    scope = "login_email"
+
+    def get_cache_key(self, request, view):
+        data = request.data if isinstance(request.data, Mapping) else {}
+        return self.key_for(data.get("username") or data.get("email"))
+
+    def key_for(self, email) -> str | None:
+        if not isinstance(email, str) or not email.strip():
+            return None
+        # Login matches emails case-insensitively; a digest keeps addresses out of the cache.
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}
+
+    def allow_request(self, request, view):
+        key = self.get_cache_key(request, view) if self.rate else None
+        if key is None:
+            return True
+        now = self.timer()
+        window = self.cache.get_many([key, f"{key}_since"])
+        self.retry_at = window.get(f"{key}_since", now) + self.duration
+        return window.get(key, 0) < self.num_requests
+
+    def wait(self):
+        return max(self.retry_at - self.timer(), 1)
+
+    def record_failure(self, email) -> None:
+        key = self.key_for(email) if self.rate else None
+        if key is None:
+            return
+        # add() only sets a missing key: the first failure opens the window, later ones count in it.
+        self.cache.add(f"{key}_since", self.timer(), self.duration)
+        self.cache.add(key, 0, self.duration)
+        try:
+            self.cache.incr(key)
+        except ValueError:  # the window closed between add() and incr()
+            self.cache.add(key, 1, self.duration)
+
+
+@receiver(user_login_failed, dispatch_uid="core.throttling.count_failed_login")
+def count_failed_login(sender, credentials, **kwargs):
+    """Every failed `authenticate()` (the API's /login, the admin) spends its email's budget."""
+    LoginEmailRateThrottle().record_failure(credentials.get("username") or credentials.get("email"))
