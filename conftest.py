@@ -1,6 +1,7 @@
 """Fixtures every app's tests share: users, clients and real tokens from the login endpoint."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -10,6 +11,14 @@ from accounts.tests.factories import PASSWORD, UserFactory
 def _fast_password_hasher(settings):
     # Argon2 is deliberately slow; tests check behaviour, not hashing cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The cache holds the throttle counters: each test starts with every budget full.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
