@@ -6,7 +6,8 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from core.generics import APIView, IdLookupAPIView
+from core import cache
+from core.generics import APIView, IdLookupAPIView, parse_id
 from core.schema import UNAUTHORIZED, VALIDATION, detail
 from core.throttling import LoginEmailRateThrottle
 
@@ -78,7 +79,13 @@ class UserDetailView(IdLookupAPIView):
         },
     )
     def get(self, request, pk):
-        return Response(self.get_serializer(self.get_object()).data)
+        pk = parse_id(pk)
+        data = cache.read_through(
+            f"users:detail:{pk}", versions_of=("users",), compute=self.object_data_or_none
+        )
+        if data is None:
+            raise self.not_found(pk)
+        return Response(data)
 
 
 class MeView(APIView):

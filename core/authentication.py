@@ -6,6 +6,9 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from core import cache
 
 INVALID_CREDENTIALS = "Could not validate credentials"
 _MAX_ID = 2**63 - 1
@@ -44,9 +47,25 @@ class BearerJWTAuthentication(JWTAuthentication):
         return parts[1]
 
     def get_user(self, validated_token):
-        if token_user_id(validated_token) is None:
+        """SimpleJWT's checks, with the user read through the shared cache (core.cache).
+
+        Any change to a user moves the cache's users version at commit, so a suspension or a
+        password change takes effect on the very next request, on every worker.
+        """
+        user_id = token_user_id(validated_token)
+        if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        return super().get_user(validated_token)
+        user = cache.read_through(
+            f"auth:user:{user_id}",
+            versions_of=("users",),
+            compute=lambda: self.user_model.objects.filter(pk=user_id).first(),
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed(INVALID_CREDENTIALS)
+        claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
+        if claim != get_md5_hash_password(user.password):  # the password changed since
+            raise AuthenticationFailed(INVALID_CREDENTIALS)
+        return user
 
     def authenticate(self, request):
         try:

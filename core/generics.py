@@ -47,8 +47,17 @@ class IdLookupAPIView(MethodFirstMixin, GenericAPIView):
         try:
             obj = queryset.get(pk=pk)
         except queryset.model.DoesNotExist:
-            raise NotFoundError(
-                self.not_found_message.format(model=queryset.model.__name__, id=pk)
-            ) from None
+            raise self.not_found(pk) from None
         self.check_object_permissions(self.request, obj)
         return obj
+
+    def object_data_or_none(self):
+        """The serialized object, or None when there is none to see: a cacheable answer."""
+        try:
+            return self.get_serializer(self.get_object()).data
+        except NotFoundError:
+            return None
+
+    def not_found(self, pk) -> NotFoundError:
+        model = self.get_queryset().model
+        return NotFoundError(self.not_found_message.format(model=model.__name__, id=pk))

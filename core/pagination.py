@@ -26,6 +26,12 @@ class SkipLimitPagination(LimitOffsetPagination):
     max_limit = 100
 
     def paginate_queryset(self, queryset, request, view=None):
+        self.read_params(request)
+        self.count = self.get_count(queryset)
+        return self.page(queryset)
+
+    def read_params(self, request) -> None:
+        """Validate `limit` and `skip` (422 at ["query", ...]) and keep them for the headers."""
         # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as "not given"
         # (the default), where an empty value is a bad integer (422), as in the original API.
         params = PageQuerySerializer(data=request.query_params.dict())
@@ -34,7 +40,9 @@ class SkipLimitPagination(LimitOffsetPagination):
         self.request = request
         self.limit = min(params.validated_data["limit"], self.max_limit)
         self.offset = params.validated_data["skip"]
-        self.count = self.get_count(queryset)
+
+    def page(self, queryset) -> list:
+        """This page's rows, once `read_params` ran and `count` is known."""
         if self.limit == 0 or self.offset >= self.count:
             return []
         return list(self._page(queryset))

@@ -30,6 +30,14 @@ def root(request):
     return Response({"message": "Welcome to socialapi", "docs": "/docs", "redoc": "/redoc"})
 
 
+def bench_ceiling(request):
+    """A constant JSON body: what the server and middleware cost alone (bench/run.py's ceiling).
+
+    Routed only while settings.BENCH_CEILING is on.
+    """
+    return JsonResponse({"ok": True})
+
+
 @csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure
 def not_found(request, exception=None, **kwargs):
     """404 for any path no route matches, as JSON (also Django's handler404)."""

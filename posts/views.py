@@ -12,8 +12,9 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core import cache
 from core.exceptions import RequestValidationError
-from core.generics import APIView, IdLookupAPIView
+from core.generics import APIView, IdLookupAPIView, parse_id
 from core.pagination import SkipLimitPagination
 from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
 
@@ -137,6 +138,38 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
         if not params.is_valid():
             raise RequestValidationError(params.errors, location="query")
         return queryset.search(params.validated_data["search"])
+
+    # Reads go through the shared cache (core.cache): the same answer, and no query on a hit.
+    # A count moves with posts and users (staff status changes what one sees); a page also
+    # with votes (counts) and users (owner emails).
+    COUNT_VERSIONS = ("posts", "users")
+    PAGE_VERSIONS = ("posts", "votes", "users")
+
+    def list(self, request, *args, **kwargs):
+        posts = self.filter_queryset(self.get_queryset())  # validates `search` first
+        paginator = self.paginator
+        paginator.read_params(request)
+        scope = f"{request.user.pk}:{cache.digest(request.query_params.get('search', ''))}"
+        paginator.count = cache.read_through(
+            f"posts:count:{scope}", versions_of=self.COUNT_VERSIONS, compute=posts.count
+        )
+        data = cache.read_through(
+            f"posts:page:{scope}:{paginator.limit}:{paginator.offset}",
+            versions_of=self.PAGE_VERSIONS,
+            compute=lambda: list(self.get_serializer(paginator.page(posts), many=True).data),
+        )
+        return paginator.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        pk = parse_id(kwargs["pk"])
+        data = cache.read_through(
+            f"posts:detail:{request.user.pk}:{pk}",
+            versions_of=self.PAGE_VERSIONS,
+            compute=self.object_data_or_none,
+        )
+        if data is None:
+            raise self.not_found(pk)
+        return Response(data)
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)

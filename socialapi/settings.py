@@ -148,7 +148,8 @@ STORAGES = {
 # HTTPS, sends HSTS and marks its cookies Secure. A run on this machine over plain HTTP (the tests,
 # a server on 127.0.0.1) is not one, so it needs none of these set. The TLS-terminating proxy in
 # front says the original scheme in X-Forwarded-Proto (it must overwrite a client's own header).
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+# "*" names no host, so it does not count as public either: set the variables explicitly then.
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "*"}
 PUBLIC_DEPLOYMENT = not DEBUG and not set(ALLOWED_HOSTS) <= LOCAL_HOSTS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PUBLIC_DEPLOYMENT)
@@ -172,10 +173,19 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
 }
+# Several databases may share one Redis (a benchmark, staging): keys never cross between them.
+CACHES["default"]["KEY_PREFIX"] = str(DATABASES["default"]["NAME"])
+# Cache list pages, posts, profiles and the token's user in that cache, exactly (core/cache.py).
+# Correct only when every worker shares the cache, hence on by default with REDIS_URL alone.
+API_CACHE = env.bool("API_CACHE", default=bool(REDIS_URL))
 
 # CORS: every origin by default, as the original API; list origins in production.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+
+# bench/run.py turns this on to serve /bench/ceiling: a constant JSON body through the whole stack,
+# the reference its scenarios are measured against. Never on in production.
+BENCH_CEILING = env.bool("BENCH_CEILING", default=False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,5 +1,6 @@
 """Project routes: the API paths of ../shared/API.md, the admin, and a JSON 404 for the rest."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -33,6 +34,9 @@ urlpatterns = [
     # Last: any other path is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", core_views.not_found),
 ]
+
+if settings.BENCH_CEILING:  # bench/run.py's reference: the stack's cost with no work in the view
+    urlpatterns.insert(0, re_path(r"^bench/ceiling/?$", core_views.bench_ceiling))
 
 handler400 = "core.views.bad_request"
 handler404 = "core.views.not_found"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
+from core import cache
 from posts.models import Post, Vote
 
 DEMO_EMAIL = "demo@example.com"
@@ -100,6 +101,8 @@ class Command(BaseCommand):
             stderr=self.stderr,
         )
         created = seeder.run(users=options["users"], posts=options["posts"], votes=options["votes"])
+        # Bulk inserts send no model signals: tell cached reads (core.cache) that all changed.
+        cache.invalidate("users", "posts", "votes")
         self.stdout.write(self._summary(created, time.monotonic() - started))
 
     def _summary(self, created: dict, elapsed: float) -> str:
