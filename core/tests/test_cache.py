@@ -97,7 +97,9 @@ def test_a_changed_email_shows_in_profiles_and_post_owners_at_once(auth_client, 
     assert auth_client.get("/posts/").json()[0]["Post"]["owner"]["email"] == "renamed@example.com"
 
 
-def test_a_suspension_stops_the_cached_token_user_on_the_next_request(auth_client, user, other_user):
+def test_a_suspension_stops_the_cached_token_user_on_the_next_request(
+    auth_client, user, other_user
+):
     assert auth_client.get("/users/me").status_code == 200  # the user is now cached
 
     other_user.is_staff = other_user.is_superuser = True
