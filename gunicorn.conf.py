@@ -23,9 +23,10 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then so a slow leak can never take the service down.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
-# Logs go to stdout/stderr, where the platform collects them. The access log is gunicorn's own
-# line; the app also logs one JSON line per request (core.middleware.RequestLogMiddleware).
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# Logs go to stdout/stderr, where the platform collects them. The app logs one JSON line per
+# request (core.middleware.RequestLogMiddleware), so gunicorn's own access log is off unless
+# GUNICORN_ACCESS_LOG names a file ("-" for stdout): two lines a request cost time and say it twice.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 # Who may tell gunicorn the original scheme (X-Forwarded-Proto); Django reads it itself through
 # SECURE_PROXY_SSL_HEADER.
