@@ -1,0 +1,178 @@
+"""The harness's look inside the benchmark database, run by bench/run.py as a subprocess.
+
+It runs with the server's environment (DATABASE_URL and the rest), so it sees exactly what the
+server sees, and it prints one JSON object on its last line of stdout. Subcommands:
+
+- `counts`: rows per table, to tell whether the database is already seeded at a size.
+- `prepare DIR`: id files for the lua scripts and the numbers the scenarios need.
+- `hasher`: the password hasher's parameters and the time one hash takes.
+- `cleanup [DIR]`: undo what the write scenarios did (their posts, the demo account's votes).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Titles of posts made by the POST /posts/ scenario start with this, so cleanup finds them.
+BENCH_TITLE_PREFIX = "[bench] "
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("counts")
+    prepare = sub.add_parser("prepare")
+    prepare.add_argument("dir", type=Path)
+    prepare.add_argument("--pool", type=int, default=1000, help="ids to rotate through for GETs")
+    prepare.add_argument("--vote-pool", type=int, default=4096, help="posts the vote run toggles")
+    prepare.add_argument("--logins", type=int, default=100, help="demo users the login run uses")
+    prepare.add_argument("--search", default="postgres", help="a word that titles contain")
+    sub.add_parser("hasher")
+    cleanup = sub.add_parser("cleanup")
+    cleanup.add_argument("dir", type=Path, nargs="?")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialapi.settings")
+    import django
+
+    django.setup()
+    commands = {
+        "counts": counts,
+        "prepare": prepare_run,
+        "hasher": hasher_cost,
+        "cleanup": cleanup_run,
+    }
+    result = commands[args.command](args)
+    print(json.dumps(result))
+
+
+def counts(args=None) -> dict:
+    from accounts.models import User
+    from posts.models import Post, Vote
+
+    return {
+        "users": User.objects.count(),
+        "posts": Post.objects.count(),
+        "votes": Vote.objects.count(),
+    }
+
+
+def demo_account():
+    from accounts.models import User
+    from posts.management.commands.seed_demo import DEMO_EMAIL
+
+    return User.objects.get_by_email(DEMO_EMAIL)
+
+
+def prepare_run(args) -> dict:
+    """Write the id files the lua scripts rotate through, and report what the run needs."""
+    from accounts.models import User
+    from posts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USER_EMAIL
+    from posts.models import Post, Vote
+
+    demo = demo_account()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    visible = Post.objects.visible_to(demo)
+    others_published = visible.filter(published=True, hidden_at__isnull=True).exclude(owner=demo)
+    post_ids = list(others_published.order_by("-id").values_list("pk", flat=True)[: args.pool])
+    # Posts the demo account has not voted on: the vote run's first pass (dir 1) then succeeds.
+    vote_ids = list(
+        others_published.exclude(pk__in=Vote.objects.filter(user=demo).values("post_id"))
+        .order_by("id")
+        .values_list("pk", flat=True)[: args.vote_pool]
+    )
+    user_ids = list(User.objects.order_by("id").values_list("pk", flat=True)[: args.pool])
+    emails = [DEMO_USER_EMAIL.format(n=n) for n in range(1, args.logins + 1)]
+    emails = list(
+        User.objects.filter(email__in=emails, is_active=True).values_list("email", flat=True)
+    ) or [demo.email]
+    write_lines(args.dir / "post_ids.txt", post_ids)
+    write_lines(args.dir / "vote_ids.txt", vote_ids)
+    write_lines(args.dir / "user_ids.txt", user_ids)
+    write_lines(args.dir / "login_emails.txt", emails)
+
+    search = args.search
+    matches = visible.search(search).count()
+    if not matches:
+        # Any word of the newest title exists by definition.
+        search = visible.newest_first().values_list("title", flat=True).first().split()[0]
+        matches = visible.search(search).count()
+    return {
+        "demo_user_id": demo.pk,
+        "demo_email": demo.email,
+        "demo_password": DEMO_PASSWORD,
+        "visible_posts": visible.count(),
+        "post_ids": len(post_ids),
+        "vote_ids": len(vote_ids),
+        "user_ids": len(user_ids),
+        "login_emails": len(emails),
+        "search": search,
+        "search_matches": matches,
+        "counts": counts(),
+    }
+
+
+def hasher_cost(args=None, repeat: int = 7) -> dict:
+    """The default password hasher's parameters and what one hash costs, in-process.
+
+    Wall time and CPU time (all threads: Argon2 may hash its lanes in parallel); the minimum is
+    the steadiest figure on a shared machine, the median the likelier one under load.
+    """
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher = get_hasher("default")
+    params = {
+        name: getattr(hasher, name)
+        for name in ("time_cost", "memory_cost", "parallelism", "iterations", "work_factor")
+        if hasattr(hasher, name)
+    }
+    salt = hasher.salt()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        hasher.encode("bench-password-for-timing", salt)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return {
+        "algorithm": hasher.algorithm,
+        "class": f"{type(hasher).__module__}.{type(hasher).__qualname__}",
+        "params": params,
+        "hash_ms": round(statistics.median(wall), 1),
+        "hash_ms_min": round(min(wall), 1),
+        "hash_cpu_ms": round(statistics.median(cpu), 1),
+        "hash_ms_all": [round(t, 1) for t in wall],
+    }
+
+
+def cleanup_run(args) -> dict:
+    """Delete the scenario's posts and the demo account's votes on the vote run's posts."""
+    from django.db import transaction
+
+    from posts.models import Post, Vote
+
+    demo = demo_account()
+    with transaction.atomic():
+        _, deleted = Post.objects.filter(owner=demo, title__startswith=BENCH_TITLE_PREFIX).delete()
+        votes = deleted.get("posts.Vote", 0)
+        if args.dir and (args.dir / "vote_ids.txt").exists():
+            ids = read_lines(args.dir / "vote_ids.txt")
+            votes += Vote.objects.filter(user=demo, post_id__in=ids).delete()[0]
+    return {"posts_deleted": deleted.get("posts.Post", 0), "votes_deleted": votes}
+
+
+def write_lines(path: Path, values) -> None:
+    path.write_text("".join(f"{value}\n" for value in values))
+
+
+def read_lines(path: Path) -> list[int]:
+    return [int(line) for line in path.read_text().split()]
+
+
+if __name__ == "__main__":
+    main()
