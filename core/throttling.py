@@ -2,6 +2,7 @@
 failed logins per email (settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], from THROTTLE_*)."""
 
 import hashlib
+import logging
 from collections.abc import Mapping
 
 from django.contrib.auth.signals import user_login_failed
@@ -9,6 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import receiver
 from rest_framework import throttling
 from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
 
 
 class CurrentRateMixin:
@@ -25,16 +28,63 @@ class CurrentRateMixin:
             raise ImproperlyConfigured(f"No throttle rate for the {self.scope!r} scope") from None
 
 
-class AnonRateThrottle(CurrentRateMixin, throttling.AnonRateThrottle):
+class FixedWindowMixin:
+    """Count requests in fixed windows with one atomic `incr`, instead of DRF's history list.
+
+    DRF reads, rewrites and re-pickles a list of every request's time on each request (up to
+    thousands of floats at our rates); a counter per window is one cache round trip and loses
+    no update to a parallel request. If the cache fails, requests pass: a throttle must not
+    turn an outage of the cache into an outage of the API.
+    """
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = self.timer()
+        window_start = now - now % self.duration
+        key = f"{key}:{int(window_start)}"
+        try:
+            count = self._count(key)
+        except Exception:
+            logger.warning("Throttle cache failed; letting the request through", exc_info=True)
+            return True
+        self.retry_after = max(window_start + self.duration - now, 1)
+        return count <= self.num_requests
+
+    def _count(self, key) -> int:
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request
+            if self.cache.add(key, 1, self.duration):
+                return 1
+            return self.cache.incr(key)
+
+    def wait(self):
+        return self.retry_after
+
+
+class AnonRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.AnonRateThrottle):
     """Anonymous requests, per client address (THROTTLE_ANON)."""
 
 
-class UserRateThrottle(CurrentRateMixin, throttling.UserRateThrottle):
+class UserRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.UserRateThrottle):
     """Requests per authenticated user, per client address otherwise (THROTTLE_USER)."""
 
 
-class ScopedRateThrottle(CurrentRateMixin, throttling.ScopedRateThrottle):
+class ScopedRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.ScopedRateThrottle):
     """The stricter rate a view names in `throttle_scope` (`login`, `signup`), per client."""
+
+    def allow_request(self, request, view):
+        # DRF's ScopedRateThrottle learns its scope from the view here; then count as the rest.
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
 
 
 class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):
@@ -57,7 +107,8 @@ class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):
         if not isinstance(email, str) or not email.strip():
             return None
         # Login matches emails case-insensitively; a digest keeps addresses out of the cache.
-        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        # JSON may carry lone surrogates ("\ud800"), which strict UTF-8 cannot encode.
+        digest = hashlib.sha256(email.strip().lower().encode(errors="surrogatepass")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
     def allow_request(self, request, view):

@@ -98,6 +98,19 @@ def test_user_past_their_rate_gets_429_and_another_user_at_the_same_address_does
     assert other_client.get("/users/me").status_code == 200
 
 
+def test_a_failing_throttle_cache_lets_requests_through_instead_of_failing_them(
+    rates, auth_client, monkeypatch
+):
+    rates(user="1/min")
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "incr", broken)
+
+    assert [auth_client.get("/users/me").status_code for _ in range(3)] == [200, 200, 200]
+
+
 def test_throttling_counts_the_socket_address_not_a_forwarded_for_header_by_default(rates, user):
     rates(anon="1/min")
     client = APIClient()
