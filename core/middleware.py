@@ -2,8 +2,16 @@
 
 import logging
 import time
+from urllib.parse import parse_qsl
 
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.throttling import BaseThrottle
@@ -64,8 +72,53 @@ class JSONExceptionMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, (Http404, PermissionDenied)):
             return None  # Django's own handling (the admin relies on it)
+        if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+            # Past DATA_UPLOAD_MAX_MEMORY_SIZE or _NUMBER_FIELDS: say so, rather than a bare 400.
+            logger.warning(
+                "Request too large on %s %s: %s", request.method, request.path, exception
+            )
+            detail = (
+                "Request body too large"
+                if isinstance(exception, RequestDataTooBig)
+                else "Too many fields in the request"
+            )
+            return JsonResponse({"detail": detail}, status=413)
         if isinstance(exception, (SuspiciousOperation, BadRequest)):
             logger.warning("Bad request on %s %s: %s", request.method, request.path, exception)
             return JsonResponse({"detail": "Bad Request"}, status=400)
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return JsonResponse({"detail": "Internal Server Error"}, status=500)
+
+
+class StrictQueryStringMiddleware:
+    """Answer a query string that is not UTF-8 with a 422, as a body that is not.
+
+    Django reads bad bytes in `?search=%FF` as U+FFFD, so the client would get results for a
+    search it never asked for.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if query and not _is_utf8_query(query):
+            detail = [
+                {
+                    "loc": ["query"],
+                    "msg": "The query string is not valid UTF-8.",
+                    "type": "value_error",
+                }
+            ]
+            return JsonResponse({"detail": detail}, status=422)
+        return self.get_response(request)
+
+
+def _is_utf8_query(query: str) -> bool:
+    try:
+        # WSGI hands the raw bytes over as Latin-1 text; %-escapes are decoded by parse_qsl.
+        raw = query.encode("latin-1").decode("utf-8")
+        parse_qsl(raw, keep_blank_values=True, errors="strict")
+    except UnicodeError:
+        return False
+    return True
