@@ -1,5 +1,7 @@
 """Base classes shared by the API's views, so every endpoint treats methods and ids the same way."""
 
+import re
+
 from rest_framework import views
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -8,11 +10,18 @@ from rest_framework.serializers import IntegerField
 from .exceptions import NotFoundError, RequestValidationError
 
 _ID_FIELD = IntegerField(min_value=-(2**63), max_value=2**63 - 1)
+_ID_PATTERN = re.compile(r"-?[0-9]+")
 
 
 def parse_id(raw) -> int:
-    """A path id as an int; anything else is a 422 about `["path", "id"]`."""
+    """A path id as an int; anything else is a 422 about `["path", "id"]`.
+
+    Only ASCII digits with an optional minus: DRF's IntegerField would also read "1.0", " 1" and
+    the full-width "１" as 1, giving one object several URLs.
+    """
     try:
+        if not _ID_PATTERN.fullmatch(raw):
+            _ID_FIELD.fail("invalid")
         return _ID_FIELD.run_validation(raw)
     except ValidationError as error:
         raise RequestValidationError({"id": error.detail}, location="path") from None
