@@ -81,7 +81,7 @@ class UserDetailView(IdLookupAPIView):
     def get(self, request, pk):
         pk = parse_id(pk)
         data = cache.read_through(
-            f"users:detail:{pk}", versions_of=("users",), compute=self.object_data_or_none
+            request, f"users:detail:{pk}", versions_of=("users",), compute=self.object_data_or_none
         )
         if data is None:
             raise self.not_found(pk)
@@ -160,6 +160,10 @@ class LoginView(APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(services.tokens_login(request=request, **serializer.validated_data))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        LoginEmailRateThrottle.settle(request)  # only a failed login keeps its try spent
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class TokenRefreshView(APIView):

@@ -1,5 +1,7 @@
 """Bearer-token authentication speaking the original API's dialect."""
 
+import copy
+
 from rest_framework import HTTP_HEADER_ENCODING
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -56,18 +58,21 @@ class BearerJWTAuthentication(JWTAuthentication):
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
         user = cache.read_through(
+            self.request,
             f"auth:user:{user_id}",
             versions_of=("users",),
             compute=lambda: self.user_model.objects.filter(pk=user_id).first(),
         )
         if user is None or not user.is_active:
             raise AuthenticationFailed(INVALID_CREDENTIALS)
+        user = copy.copy(user)  # the cached instance is shared; this request may change its own
         claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
         if claim != get_md5_hash_password(user.password):  # the password changed since
             raise AuthenticationFailed(INVALID_CREDENTIALS)
         return user
 
     def authenticate(self, request):
+        self.request = request  # DRF makes an authenticator per request; get_user reads it
         try:
             return super().authenticate(request)
         except (InvalidToken, JWTAuthenticationFailed):

@@ -1,18 +1,24 @@
 """Read caching that stays exact: every key carries version numbers that writes bump.
 
-A reader fetches the current versions first and builds its key from them; a write bumps the
-versions when it happens and again once its transaction has committed, before its response
-goes out. So the very next
-request, on any worker, looks under new keys and never sees what the write changed. Entries
-under old versions are simply never read again and expire.
+A reader reads the current versions first (one round trip to the shared cache per request)
+and builds its keys from them; a write bumps the versions when it happens and again once its
+transaction has committed, before its response goes out. So the very next request, on any
+worker, looks under new keys and never sees what the write changed.
 
-Only worth it, and only correct, with a cache every worker shares (Redis): settings.API_CACHE
-is on by default exactly when REDIS_URL is set. If the cache fails, reads go to the database.
+Because a key names the versions it was computed at, an entry can never go stale: it is only
+never read again. That makes a small in-process memory in front of the shared cache safe too,
+and a hit then costs no round trip beyond the versions.
+
+Only correct with a cache every worker shares (Redis), where the versions live:
+settings.API_CACHE is on by default exactly when REDIS_URL is set. If the cache fails, reads
+go to the database.
 """
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,8 +26,12 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-# Entries outlive no version change, but a cap keeps memory bounded if nothing changes.
+# Everything cached depends on some of these; all are read together, once per request.
+VERSIONED = ("posts", "votes", "users")
+# Shared entries expire so memory stays bounded even when nothing changes for a long time.
 ENTRY_SECONDS = 300
+# Entries kept in each process, least recently used dropped first.
+MEMORY_ENTRIES = 512
 
 
 def enabled() -> bool:
@@ -29,20 +39,86 @@ def enabled() -> bool:
 
 
 def digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=12).hexdigest()
 
 
-def versions(*names: str) -> tuple:
-    """The current version of each name; a missing one starts at a number never used before."""
-    keys = [f"version:{name}" for name in names]
-    found = cache.get_many(keys)
-    missing = [key for key in keys if key not in found]
+class _Memory:
+    """A small LRU dict shared by the threads of one process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+memory = _Memory(MEMORY_ENTRIES)
+# Moves on every write in this process, so versions a request read before its own write are
+# read again rather than reused.
+_writes = 0
+
+
+def _read_versions() -> dict:
+    keys = {name: f"version:{name}" for name in VERSIONED}
+    found = cache.get_many(keys.values())
+    missing = [key for key in keys.values() if key not in found]
     if missing:
         for key in missing:
-            # Nanoseconds since the epoch: a fresh start can never meet an old entry's key.
+            # Nanoseconds since the epoch: a fresh start never meets an earlier entry's key.
             cache.add(key, time.time_ns(), timeout=None)
         found.update(cache.get_many(missing))
-    return tuple(found[key] for key in keys)
+    return {name: found[key] for name, key in keys.items()}
+
+
+def versions(request) -> dict:
+    """The current versions, read once per request (and again after a write in it)."""
+    memo = getattr(request, "_cache_versions", None)
+    if memo is None or memo[0] != _writes:
+        memo = (_writes, _read_versions())
+        request._cache_versions = memo
+    return memo[1]
+
+
+def read_through(request, key: str, *, versions_of: tuple[str, ...], compute):
+    """`compute()`, cached under `key` and the current versions of `versions_of`.
+
+    Straight to `compute()` when caching is off or the cache fails. A `None` result is cached
+    too (wrapped in a tuple), so "not found" costs no query either.
+    """
+    if not enabled():
+        return compute()
+    try:
+        current = versions(request)
+        full_key = ":".join([key, *(str(current[name]) for name in versions_of)])
+        entry = memory.get(full_key) or cache.get(full_key)
+    except Exception:
+        logger.warning("Cache read failed for %s", key, exc_info=True)
+        return compute()
+    if entry is None:
+        entry = (compute(),)
+        try:
+            cache.set(full_key, entry, ENTRY_SECONDS)
+        except Exception:
+            logger.warning("Cache write failed for %s", key, exc_info=True)
+    memory.put(full_key, entry)
+    return entry[0]
 
 
 def invalidate(*names: str) -> None:
@@ -51,6 +127,8 @@ def invalidate(*names: str) -> None:
     Now: later reads in this transaction miss. At commit: a read that ran between the two bumps
     saw the database before the commit, and whatever it cached goes stale with the second bump.
     """
+    global _writes
+    _writes += 1
     _bump(names)
     transaction.on_commit(lambda: _bump(names))
 
@@ -65,27 +143,3 @@ def _bump(names) -> None:
         except Exception:
             # A version that could not move would let readers see stale entries: say so loudly.
             logger.exception("Could not bump cache version %s", name)
-
-
-def read_through(key: str, *, versions_of: tuple[str, ...], compute):
-    """`compute()`, cached under `key` and the current versions of `versions_of`.
-
-    Straight to `compute()` when caching is off or the cache fails. A `None` result is cached
-    too (wrapped in a tuple), so "not found" costs no query either.
-    """
-    if not enabled():
-        return compute()
-    try:
-        full_key = ":".join([key, *map(str, versions(*versions_of))])
-        hit = cache.get(full_key)
-    except Exception:
-        logger.warning("Cache read failed for %s", key, exc_info=True)
-        return compute()
-    if hit is not None:
-        return hit[0]
-    value = compute()
-    try:
-        cache.set(full_key, (value,), ENTRY_SECONDS)
-    except Exception:
-        logger.warning("Cache write failed for %s", key, exc_info=True)
-    return value

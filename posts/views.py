@@ -151,9 +151,10 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
         paginator.read_params(request)
         scope = f"{request.user.pk}:{cache.digest(request.query_params.get('search', ''))}"
         paginator.count = cache.read_through(
-            f"posts:count:{scope}", versions_of=self.COUNT_VERSIONS, compute=posts.count
+            request, f"posts:count:{scope}", versions_of=self.COUNT_VERSIONS, compute=posts.count
         )
         data = cache.read_through(
+            request,
             f"posts:page:{scope}:{paginator.limit}:{paginator.offset}",
             versions_of=self.PAGE_VERSIONS,
             compute=lambda: list(self.get_serializer(paginator.page(posts), many=True).data),
@@ -163,6 +164,7 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         pk = parse_id(kwargs["pk"])
         data = cache.read_through(
+            request,
             f"posts:detail:{request.user.pk}:{pk}",
             versions_of=self.PAGE_VERSIONS,
             compute=self.object_data_or_none,
