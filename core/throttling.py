@@ -90,14 +90,18 @@ class ScopedRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.ScopedRa
 class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):
     """Failed logins per email, whichever addresses they come from (THROTTLE_LOGIN_EMAIL).
 
-    Checking does not count: only a failure does (`record_failure`, on Django's
-    `user_login_failed` signal, so failed admin logins count too). Once an email has used up its
-    failures, every login with it is refused, the right password included, until the window that
-    its first failure opened has passed. The count is an atomic `incr`: parallel guesses cannot
-    slip through on lost updates, as they could with DRF's read-modify-write history.
+    Only failures spend the budget, failed admin logins too (Django's `user_login_failed`
+    signal). Once an email has used up its failures, every login with it is refused, the right
+    password included, until the window that its first failure opened has passed.
+
+    A login through the API reserves its try with one atomic `incr` before the password is
+    checked, and gets it back unless it failed (`settle`, when the view answers). Checking the
+    count first and counting failures afterwards would let guesses sent at once all pass the
+    check before the first of them is counted.
     """
 
     scope = "login_email"
+    RESERVATION = "login_email_reservation"
 
     def get_cache_key(self, request, view):
         data = request.data if isinstance(request.data, Mapping) else {}
@@ -115,28 +119,54 @@ class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):
         key = self.get_cache_key(request, view) if self.rate else None
         if key is None:
             return True
-        now = self.timer()
-        window = self.cache.get_many([key, f"{key}_since"])
-        self.retry_at = window.get(f"{key}_since", now) + self.duration
-        return window.get(key, 0) < self.num_requests
+        tries = self._spend(key)
+        self.retry_at = self.cache.get(f"{key}_since", self.timer()) + self.duration
+        if tries > self.num_requests:
+            self._give_back(key)
+            return False
+        setattr(request, self.RESERVATION, {"key": key, "failed": False})
+        return True
 
     def wait(self):
         return max(self.retry_at - self.timer(), 1)
 
-    def record_failure(self, email) -> None:
+    @classmethod
+    def settle(cls, request) -> None:
+        """Give the reserved try back unless the login failed (success, or a 422 before it)."""
+        reservation = getattr(request, cls.RESERVATION, None)
+        if reservation and not reservation["failed"]:
+            cls()._give_back(reservation["key"])
+            reservation["failed"] = True  # settled: never given back twice
+
+    def record_failure(self, email, request=None) -> None:
         key = self.key_for(email) if self.rate else None
         if key is None:
             return
-        # add() only sets a missing key: the first failure opens the window, later ones count in it.
+        reservation = getattr(request, self.RESERVATION, None)
+        if reservation and reservation["key"] == key:
+            reservation["failed"] = True  # the try it reserved is spent
+            return
+        self._spend(key)
+
+    def _spend(self, key) -> int:
+        # add() only sets a missing key: the first try opens the window, later ones count in it.
         self.cache.add(f"{key}_since", self.timer(), self.duration)
         self.cache.add(key, 0, self.duration)
         try:
-            self.cache.incr(key)
+            return self.cache.incr(key)
         except ValueError:  # the window closed between add() and incr()
             self.cache.add(key, 1, self.duration)
+            return 1
+
+    def _give_back(self, key) -> None:
+        try:
+            self.cache.decr(key)
+        except ValueError:  # the window closed meanwhile: nothing left to give back
+            pass
 
 
 @receiver(user_login_failed, dispatch_uid="core.throttling.count_failed_login")
-def count_failed_login(sender, credentials, **kwargs):
+def count_failed_login(sender, credentials, request=None, **kwargs):
     """Every failed `authenticate()` (the API's /login, the admin) spends its email's budget."""
-    LoginEmailRateThrottle().record_failure(credentials.get("username") or credentials.get("email"))
+    email = credentials.get("username") or credentials.get("email")
+    LoginEmailRateThrottle().record_failure(email, request)
