@@ -54,12 +54,19 @@ def user_update(*, user: User, email: str | None = None) -> User:
 
 @transaction.atomic
 def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
-    """Change the password and revoke every refresh token the user holds."""
-    if not user.check_password(current_password):
+    """Change the password and revoke every refresh token the user holds.
+
+    The row is locked and read again first: of two changes sent at once with the same current
+    password, the second is checked against the first one's new password, and refused, instead
+    of both answering 204 and the first one's password silently lost.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.check_password(current_password):
         raise ForbiddenError("Current password is incorrect")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    tokens_revoke_all(user=user)
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    user.password = locked.password
+    tokens_revoke_all(user=locked)
 
 
 def tokens_revoke_all(*, user: User) -> int:
