@@ -2,7 +2,7 @@
 
 import logging
 import time
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import (
     BadRequest,
@@ -94,7 +94,7 @@ class StrictQueryStringMiddleware:
     """Answer a query string that is not UTF-8 with a 422, as a body that is not.
 
     Django reads bad bytes in `?search=%FF` as U+FFFD, so the client would get results for a
-    search it never asked for.
+    search it never asked for. The error names the parameter when its name itself is readable.
     """
 
     def __init__(self, get_response):
@@ -102,23 +102,32 @@ class StrictQueryStringMiddleware:
 
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
-        if query and not _is_utf8_query(query):
-            detail = [
-                {
-                    "loc": ["query"],
-                    "msg": "The query string is not valid UTF-8.",
-                    "type": "value_error",
-                }
-            ]
+        bad = _parameters_not_in_utf8(query) if query else []
+        if bad:
+            message = "The query string is not valid UTF-8."
+            detail = [{"loc": loc, "msg": message, "type": "value_error"} for loc in bad]
             return JsonResponse({"detail": detail}, status=422)
         return self.get_response(request)
 
 
-def _is_utf8_query(query: str) -> bool:
-    try:
-        # WSGI hands the raw bytes over as Latin-1 text; %-escapes are decoded by parse_qsl.
-        raw = query.encode("latin-1").decode("utf-8")
-        parse_qsl(raw, keep_blank_values=True, errors="strict")
-    except UnicodeError:
-        return False
-    return True
+def _parameters_not_in_utf8(query: str) -> list[list[str]]:
+    """The `loc` of each parameter whose bytes are not UTF-8: ["query", name], or ["query"]."""
+    # WSGI hands the raw bytes over as Latin-1 text; the parameters' %-escapes are decoded here.
+    raw = query.encode("latin-1", errors="replace")
+    bad = []
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            name = _decoded(name)
+        except UnicodeDecodeError:
+            bad.append(["query"])
+            continue
+        try:
+            _decoded(value)
+        except UnicodeDecodeError:
+            bad.append(["query", name])
+    return bad
+
+
+def _decoded(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")

@@ -285,24 +285,33 @@ def test_multipart_bodies_in_utf8_still_work(client, user):
 
 
 @pytest.mark.parametrize(
-    "path",
+    "path, locs",
     [
-        "/posts/?search=%FF%FE",
-        "/posts/?search=%ED%A0%80",  # a lone surrogate, as UTF-8 cannot write it
-        "/posts/?limit=%C0%80",
-        "/posts/?%FF=1",
-        "/users/me?x=%FF",
-        "/users/1?x=%FF",
+        ("/posts/?search=%FF%FE", [["query", "search"]]),
+        ("/posts/?search=%ED%A0%80", [["query", "search"]]),  # a lone surrogate: not UTF-8
+        ("/posts/?limit=%C0%80&skip=1", [["query", "limit"]]),
+        ("/posts/?limit=%FF&search=%FE", [["query", "limit"], ["query", "search"]]),
+        ("/posts/?%FF=1", [["query"]]),
+        ("/users/me?x=%FF", [["query", "x"]]),
+        ("/users/1?x=%FF", [["query", "x"]]),
     ],
 )
-def test_query_string_that_is_not_utf8_returns_422_about_the_query(client, own_post, path):
+def test_query_string_that_is_not_utf8_returns_422_naming_the_parameter(
+    client, own_post, path, locs
+):
     response = client.get(path)
 
+    message = "The query string is not valid UTF-8."
     assert assert_json_detail(response, 422) == {
-        "detail": [
-            {"loc": ["query"], "msg": "The query string is not valid UTF-8.", "type": "value_error"}
-        ]
+        "detail": [{"loc": loc, "msg": message, "type": "value_error"} for loc in locs]
     }
+
+
+def test_raw_bytes_that_are_not_utf8_in_the_query_string_return_422(client):
+    # A real server hands raw bytes to Django as Latin-1 text, as the test client does here.
+    response = client.get("/posts/", QUERY_STRING="search=\xff\xfe")
+
+    assert assert_json_detail(response, 422)["detail"][0]["loc"] == ["query", "search"]
 
 
 def test_query_string_in_utf8_still_works(client, user):
