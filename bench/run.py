@@ -1088,17 +1088,36 @@ def _share(part, whole) -> str:
     return f"{part / whole:.0%}" if part and whole else "-"
 
 
-def latest_per_size(results_dir: Path) -> dict[str, dict]:
-    """The newest saved result of each size, for the latency-against-size chart."""
+def latest_per_size(results_dir: Path, like: dict) -> dict[str, dict]:
+    """The newest saved result of each size comparable to `like`, for the size chart.
+
+    Comparable: the same first connection level and duration, Redis on or off alike, the same
+    --env.
+    """
     latest = {}
     for path in sorted(results_dir.glob("*.json")):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if data.get("schema") == 1 and data.get("scenarios") and data.get("size") in SIZES:
+        if (
+            data.get("schema") == 1
+            and data.get("size") in SIZES
+            and _first(data.get("scenarios", []), "posts_limit10", "p50_ms") is not None
+            and _comparable(data) == _comparable(like)
+        ):
             latest[data["size"]] = data  # sorted by stamp: the last one wins
     return latest
+
+
+def _comparable(result: dict) -> tuple:
+    server = result["server"]
+    return (
+        result["settings"]["connections"][0],
+        result["settings"]["duration_s"],
+        bool(server.get("redis_url")),
+        sorted(server.get("extra_env", {}).items()),
+    )
 
 
 def draw_chart(result: dict, png: Path) -> None:
@@ -1133,7 +1152,7 @@ def draw_chart(result: dict, png: Path) -> None:
     ratios.set_title("Throughput relative to the ceiling")
     ratios.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8)
 
-    runs = latest_per_size(RESULTS)
+    runs = latest_per_size(RESULTS, result)
     runs[result["size"]] = result
     ordered = sorted(runs.values(), key=lambda r: r["database"]["counts"]["posts"])
     xs = [r["database"]["counts"]["posts"] for r in ordered]
@@ -1152,7 +1171,7 @@ def draw_chart(result: dict, png: Path) -> None:
     by_size.set_yscale("log")
     by_size.set_xticks(xs, [f"{r['size']}\n{x:,}" for r, x in zip(ordered, xs, strict=True)])
     by_size.minorticks_off()
-    by_size.set_xlabel("posts in the database (latest result of each size)")
+    by_size.set_xlabel("posts (latest comparable result of each size)")
     by_size.set_ylabel("p50 latency, ms (log)")
     by_size.set_title("GET /posts/?limit=10 p50 against database size")
     by_size.legend(fontsize=8)
@@ -1168,7 +1187,7 @@ def draw_chart(result: dict, png: Path) -> None:
         )
 
     series = (result.get("unloaded") or {}).get("skip", [])
-    names = [row["skip_label"] for row in series]
+    names = [row["skip_label"].replace(" ", "\n") for row in series]
     skips.bar(names, [row["p50_ms"] or 0 for row in series], label="p50")
     skips.plot(names, [row["p99_ms"] or 0 for row in series], "k^", label="p99")
     skips.set_xlabel("skip")
