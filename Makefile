@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install
+.PHONY: run test lint install bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmark (bench/run.py): PostgreSQL on 127.0.0.1, wrk; BENCH_ARGS="--sizes 10k,100k,1m" etc.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
