@@ -12,12 +12,15 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger("socialapi.errors")
 request_logger = logging.getLogger("socialapi.requests")
+# How long a client should wait before retrying while the database is unreachable (a restart).
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 
 class RequestLogMiddleware:
@@ -86,6 +89,15 @@ class JSONExceptionMiddleware:
         if isinstance(exception, (SuspiciousOperation, BadRequest)):
             logger.warning("Bad request on %s %s: %s", request.method, request.path, exception)
             return JsonResponse({"detail": "Bad Request"}, status=400)
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            # The database is down or restarting: a passing outage, not a bug, and the next
+            # request reconnects by itself (CONN_HEALTH_CHECKS). Tell clients to come back.
+            logger.warning(
+                "Database unavailable on %s %s: %s", request.method, request.path, exception
+            )
+            response = JsonResponse({"detail": "Service temporarily unavailable"}, status=503)
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+            return response
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return JsonResponse({"detail": "Internal Server Error"}, status=500)
 
