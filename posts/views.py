@@ -1,5 +1,7 @@
 """HTTP endpoints for posts and votes."""
 
+import functools
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -132,12 +134,13 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
         return PostOutSerializer if self.action in ("list", "retrieve") else PostSerializer
 
     def filter_queryset(self, queryset):
-        if self.action != "list":
-            return queryset
+        return queryset.search(self.search_term()) if self.action == "list" else queryset
+
+    def search_term(self) -> str:
         params = PostSearchSerializer(data=self.request.query_params)
         if not params.is_valid():
             raise RequestValidationError(params.errors, location="query")
-        return queryset.search(params.validated_data["search"])
+        return params.validated_data["search"]
 
     # Reads go through the shared cache (core.cache): the same answer, and no query on a hit.
     # A count moves with posts and users (staff status changes what one sees); a page also
@@ -146,18 +149,22 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
     PAGE_VERSIONS = ("posts", "votes", "users")
 
     def list(self, request, *args, **kwargs):
-        posts = self.filter_queryset(self.get_queryset())  # validates `search` first
+        scope = f"{request.user.pk}:{cache.digest(self.search_term())}"  # a bad one is a 422
         paginator = self.paginator
         paginator.read_params(request)
-        scope = f"{request.user.pk}:{cache.digest(request.query_params.get('search', ''))}"
+        # Building the queryset costs as much as a cache hit: only on a miss, and only once.
+        posts = functools.cache(lambda: self.filter_queryset(self.get_queryset()))
         paginator.count = cache.read_through(
-            request, f"posts:count:{scope}", versions_of=self.COUNT_VERSIONS, compute=posts.count
+            request,
+            f"posts:count:{scope}",
+            versions_of=self.COUNT_VERSIONS,
+            compute=lambda: posts().count(),
         )
         data = cache.read_through(
             request,
             f"posts:page:{scope}:{paginator.limit}:{paginator.offset}",
             versions_of=self.PAGE_VERSIONS,
-            compute=lambda: list(self.get_serializer(paginator.page(posts), many=True).data),
+            compute=lambda: list(self.get_serializer(paginator.page(posts()), many=True).data),
         )
         return paginator.get_paginated_response(data)
 

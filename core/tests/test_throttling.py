@@ -268,7 +268,7 @@ def redis_url(tmp_path):
 
 def test_with_redis_every_worker_shares_the_failed_login_budget(rates, redis_url, user):
     rates(login_email="2/hour", login="3/min")
-    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}
     client = APIClient()
 
     with override_settings(CACHES={"default": redis}):  # undone before the server stops
@@ -300,7 +300,7 @@ def test_the_cache_is_redis_when_redis_url_is_set_and_local_memory_otherwise():
 
     local, redis = (json.loads(result.stdout.splitlines()[-1]) for result in results)
     assert local["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
-    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["BACKEND"] == "django_redis.cache.RedisCache"
     assert redis["LOCATION"] == "redis://cache.internal:6379/1"
 
 
