@@ -64,3 +64,22 @@ def original_paths(result, generator, request, public):
         for path, item in result["paths"].items()
     }
     return result
+
+
+def throttled_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every throttled operation may answer 429.
+
+    Each endpoint has a per-client and a per-user rate (THROTTLE_ANON, THROTTLE_USER); saying
+    so on every operation is what the schema owes a client, and is not worth a decorator each.
+    """
+    too_many = {
+        "description": "Too many requests; retry after the Retry-After header's seconds.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+    for path, item in result["paths"].items():
+        if path == "/healthz":
+            continue  # a health probe is never throttled
+        for operation in item.values():
+            operation["responses"].setdefault("429", too_many)
+    return result
