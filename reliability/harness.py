@@ -263,6 +263,15 @@ def worker_pids(master_pid: int) -> set[int]:
     return children
 
 
+def wait_for_workers(master_pid: int, count: int, seconds: float) -> None:
+    """Until the master has forked all its workers (/healthz answers as soon as one is up)."""
+    deadline = time.monotonic() + seconds
+    while len(worker_pids(master_pid)) < count:
+        if time.monotonic() > deadline:
+            raise HarnessError(f"gunicorn did not start {count} workers within {seconds:.0f} s")
+        time.sleep(0.05)
+
+
 # --- the load --------------------------------------------------------------------------------
 
 
@@ -791,6 +800,7 @@ def _run_once(name, args, cluster, body, stack):
         f"workers x {config['threads']} threads (log: {log_path.relative_to(ROOT)})"
     )
     server.start()
+    wait_for_workers(server.process.pid, config["workers"], 60)
     token = bench.login_token(port, info["demo_email"], info["demo_password"])
     context = Context(
         args, cluster, server, env, info, run_dir, token, config["workers"], tag=stamp
