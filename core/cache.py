@@ -31,7 +31,7 @@ VERSIONED = ("posts", "votes", "users")
 # Shared entries expire so memory stays bounded even when nothing changes for a long time.
 ENTRY_SECONDS = 300
 # Entries kept in each process, least recently used dropped first.
-MEMORY_ENTRIES = 512
+MEMORY_ENTRIES = 2048
 
 
 def enabled() -> bool:
