@@ -9,6 +9,10 @@ Because a key names the versions it was computed at, an entry can never go stale
 never read again. That makes a small in-process memory in front of the shared cache safe too,
 and a hit then costs no round trip beyond the versions.
 
+Writes are seen through model signals (posts/signals.py, accounts/signals.py), so they must go
+through save() and delete(); a bulk write (`QuerySet.update()`, COPY) calls `invalidate()`
+itself, as seed_demo does.
+
 Only correct with a cache every worker shares (Redis), where the versions live:
 settings.API_CACHE is on by default exactly when REDIS_URL is set. If the cache fails, reads
 go to the database.
