@@ -28,6 +28,8 @@ from .serializers import PostOutSerializer, PostSearchSerializer, PostSerializer
 POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NOT_FOUND = detail("No post with this id that you can see.")
 NOT_OWNER = detail("Not authorized to perform requested action (not the owner).")
+# What a change to one post can answer besides success.
+OWNER_WRITE_ERRORS = {401: UNAUTHORIZED, 403: NOT_OWNER, 404: NOT_FOUND, 422: VALIDATION}
 PAGE_HEADERS = [
     OpenApiParameter(
         "X-Total-Count",
@@ -85,34 +87,19 @@ POST_EXAMPLE = OpenApiExample(
         description="A body without `published` publishes the post.",
         parameters=[POST_ID],
         examples=[POST_EXAMPLE],
-        responses={
-            200: PostSerializer,
-            401: UNAUTHORIZED,
-            403: NOT_OWNER,
-            404: NOT_FOUND,
-            422: VALIDATION,
-        },
+        responses={200: PostSerializer, **OWNER_WRITE_ERRORS},
     ),
     partial_update=extend_schema(
         summary="Change some fields of a post",
         parameters=[POST_ID],
-        responses={
-            200: PostSerializer,
-            401: UNAUTHORIZED,
-            403: NOT_OWNER,
-            404: NOT_FOUND,
-            422: VALIDATION,
-        },
+        responses={200: PostSerializer, **OWNER_WRITE_ERRORS},
     ),
     destroy=extend_schema(
         summary="Delete a post and its votes",
         parameters=[POST_ID],
         responses={
             204: OpenApiResponse(description="Deleted."),
-            401: UNAUTHORIZED,
-            403: NOT_OWNER,
-            404: NOT_FOUND,
-            422: VALIDATION,
+            **OWNER_WRITE_ERRORS,
         },
     ),
 )
