@@ -1,14 +1,13 @@
 """User administration: search, filters, activity counts, and suspend / reinstate actions."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.db.models import OuterRef
 
 from core.db import SubqueryCount
-from core.exceptions import DomainError
 from moderation import services as moderation
-from moderation.admin import ModerationActionForm, action_reason
+from moderation.admin import ModerationActionForm, apply_to_selected
 from posts.models import Post, Vote
 
 from .models import User
@@ -82,21 +81,25 @@ class UserAdmin(auth_admin.UserAdmin):
 
     @admin.action(description="Suspend selected users", permissions=["suspend"])
     def suspend(self, request, queryset):
-        done = 0
-        for user in queryset:
-            try:
-                moderation.user_suspend(
-                    user=user, moderator=request.user, reason=action_reason(request)
-                )
-                done += 1
-            except DomainError as error:  # themselves, or staff when not a superuser
-                self.message_user(request, error.message, messages.ERROR)
-        self.message_user(request, f"Suspended {done} user(s).", messages.SUCCESS)
+        # Refused for oneself, and for staff unless a superuser acts: shown per user.
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda user, moderator, reason: moderation.user_suspend(
+                user=user, moderator=moderator, reason=reason
+            ),
+            done="Suspended {count} user(s).",
+        )
 
     @admin.action(description="Reinstate selected users", permissions=["suspend"])
     def reinstate(self, request, queryset):
-        for user in queryset:
-            moderation.user_reinstate(
-                user=user, moderator=request.user, reason=action_reason(request)
-            )
-        self.message_user(request, f"Reinstated {len(queryset)} user(s).", messages.SUCCESS)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda user, moderator, reason: moderation.user_reinstate(
+                user=user, moderator=moderator, reason=reason
+            ),
+            done="Reinstated {count} user(s).",
+        )

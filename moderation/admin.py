@@ -6,6 +6,8 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.exceptions import DomainError
+
 from . import services
 from .models import Report, queue_ordering
 
@@ -18,6 +20,22 @@ class ModerationActionForm(ActionForm):
 
 def action_reason(request) -> str:
     return request.POST.get("reason", "").strip()
+
+
+def apply_to_selected(modeladmin, request, queryset, service, *, done: str) -> None:
+    """Run `service(obj, moderator, reason)` on each selected object, then say how it went.
+
+    `done` is the success message with `{count}`; a refusal (a DomainError, e.g. suspending
+    oneself) is shown for its object and does not stop the others.
+    """
+    reason, count = action_reason(request), 0
+    for obj in queryset:
+        try:
+            service(obj, request.user, reason)
+            count += 1
+        except DomainError as error:
+            modeladmin.message_user(request, error.message, messages.ERROR)
+    modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
 
 
 @admin.register(Report)
@@ -68,19 +86,27 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resolve selected reports", permissions=["change"])
     def resolve(self, request, queryset):
-        for report in queryset:
-            services.report_resolve(
-                report=report, moderator=request.user, note=action_reason(request)
-            )
-        self.message_user(request, f"Resolved {len(queryset)} report(s).", messages.SUCCESS)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda report, moderator, note: services.report_resolve(
+                report=report, moderator=moderator, note=note
+            ),
+            done="Resolved {count} report(s).",
+        )
 
     @admin.action(description="Dismiss selected reports", permissions=["change"])
     def dismiss(self, request, queryset):
-        for report in queryset:
-            services.report_dismiss(
-                report=report, moderator=request.user, note=action_reason(request)
-            )
-        self.message_user(request, f"Dismissed {len(queryset)} report(s).", messages.SUCCESS)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda report, moderator, note: services.report_dismiss(
+                report=report, moderator=moderator, note=note
+            ),
+            done="Dismissed {count} report(s).",
+        )
 
     def has_hide_post_permission(self, request):
         """Closing reports and hiding posts are separate rights; this action needs both."""
@@ -88,8 +114,12 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Hide the post and resolve", permissions=["hide_post"])
     def hide_post_and_resolve(self, request, queryset):
-        for report in queryset:
-            services.report_hide_post_and_resolve(
-                report=report, moderator=request.user, reason=action_reason(request)
-            )
-        self.message_user(request, f"Hid the posts of {len(queryset)} report(s).", messages.SUCCESS)
+        apply_to_selected(
+            self,
+            request,
+            queryset.select_related("post"),
+            lambda report, moderator, reason: services.report_hide_post_and_resolve(
+                report=report, moderator=moderator, reason=reason
+            ),
+            done="Hid the posts of {count} report(s).",
+        )

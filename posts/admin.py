@@ -1,11 +1,11 @@
 """Post moderation in the admin: find posts, see their votes and reports, hide or unhide them."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import OuterRef
 
 from core.db import SubqueryCount
 from moderation import services as moderation
-from moderation.admin import ModerationActionForm, action_reason
+from moderation.admin import ModerationActionForm, apply_to_selected
 from moderation.models import Report
 
 from .models import Post, Vote
@@ -59,15 +59,27 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.action(description="Hide selected posts", permissions=["hide"])
     def hide(self, request, queryset):
-        for post in queryset:
-            moderation.post_hide(post=post, moderator=request.user, reason=action_reason(request))
-        self.message_user(request, f"Hid {len(queryset)} post(s).", messages.SUCCESS)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda post, moderator, reason: moderation.post_hide(
+                post=post, moderator=moderator, reason=reason
+            ),
+            done="Hid {count} post(s).",
+        )
 
     @admin.action(description="Unhide selected posts", permissions=["hide"])
     def unhide(self, request, queryset):
-        for post in queryset:
-            moderation.post_unhide(post=post, moderator=request.user, reason=action_reason(request))
-        self.message_user(request, f"Unhid {len(queryset)} post(s).", messages.SUCCESS)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda post, moderator, reason: moderation.post_unhide(
+                post=post, moderator=moderator, reason=reason
+            ),
+            done="Unhid {count} post(s).",
+        )
 
 
 @admin.register(Vote)
