@@ -4,14 +4,16 @@ It runs with the server's environment (DATABASE_URL and the rest), so it sees ex
 server sees, and it prints one JSON object on its last line of stdout. Subcommands:
 
 - `counts`: rows per table, to tell whether the database is already seeded at a size.
-- `prepare DIR`: id files for the lua scripts and the numbers the scenarios need.
+- `prepare DIR`: id files for the lua scripts (and the members' vote pools), and the numbers the
+  scenarios need.
 - `hasher`: the password hasher's parameters and the time one hash takes.
-- `cleanup [DIR]`: undo what the write scenarios did (their posts, the demo account's votes).
+- `cleanup [DIR]`: undo what the write scenarios did (their posts, the votes their toggling left).
 """
 
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -32,6 +34,8 @@ def main() -> None:
     prepare.add_argument("--vote-pool", type=int, default=4096, help="posts the vote run toggles")
     prepare.add_argument("--logins", type=int, default=100, help="demo users the login run uses")
     prepare.add_argument("--search", default="postgres", help="a word that titles contain")
+    prepare.add_argument("--members", type=int, default=200, help="demo users of the mixed runs")
+    prepare.add_argument("--member-pool", type=int, default=40, help="posts each member toggles")
     sub.add_parser("hasher")
     cleanup = sub.add_parser("cleanup")
     cleanup.add_argument("dir", type=Path, nargs="?")
@@ -72,6 +76,8 @@ def demo_account():
 
 def prepare_run(args) -> dict:
     """Write the id files the lua scripts rotate through, and report what the run needs."""
+    from django.contrib.auth.models import AnonymousUser
+
     from accounts.models import User
     from posts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USER_EMAIL
     from posts.models import Post, Vote
@@ -96,6 +102,15 @@ def prepare_run(args) -> dict:
     write_lines(args.dir / "vote_ids.txt", vote_ids)
     write_lines(args.dir / "user_ids.txt", user_ids)
     write_lines(args.dir / "login_emails.txt", emails)
+    # The mixed scenarios: every post anyone may see, every user, and the members' vote pools.
+    public_ids = list(
+        Post.objects.visible_to(AnonymousUser()).order_by("id").values_list("pk", flat=True)
+    )
+    all_user_ids = list(User.objects.order_by("id").values_list("pk", flat=True))
+    pools = member_pools(public_ids, args.members, args.member_pool)
+    write_lines(args.dir / "public_post_ids.txt", public_ids)
+    write_lines(args.dir / "all_user_ids.txt", all_user_ids)
+    write_lines(args.dir / "members.txt", (" ".join(map(str, [e, *ids])) for e, ids in pools))
 
     search = args.search
     matches = visible.search(search).count()
@@ -112,10 +127,46 @@ def prepare_run(args) -> dict:
         "vote_ids": len(vote_ids),
         "user_ids": len(user_ids),
         "login_emails": len(emails),
+        "public_posts": len(public_ids),
+        "all_users": len(all_user_ids),
+        "members": len(pools),
+        "member_pool": round(statistics.mean(len(ids) for _, ids in pools), 1) if pools else 0,
         "search": search,
         "search_matches": matches,
         "counts": counts(),
     }
+
+
+def member_pools(public_ids: list[int], count: int, size: int) -> list[tuple[str, list[int]]]:
+    """[(email, pool)] of demo-user-1..count: public posts it neither owns nor had voted on.
+
+    Its vote toggling sweeps its pool with dir 1, then dir 0: on these, every vote is a 201.
+    Seeded random, so runs compare; members without a pool (a tiny database) are left out.
+    """
+    from accounts.models import User
+    from posts.management.commands.seed_demo import DEMO_USER_EMAIL
+    from posts.models import Post, Vote
+
+    emails = [DEMO_USER_EMAIL.format(n=n) for n in range(1, count + 1)]
+    found = dict(User.objects.filter(email__in=emails, is_active=True).values_list("email", "pk"))
+    members = [(email, found[email]) for email in emails if email in found]
+    rng = random.Random(1)
+    pools = []
+    for start in range(0, len(members), 100):  # 100 members' candidates per query
+        batch = members[start : start + 100]
+        draws = {pk: rng.sample(public_ids, min(len(public_ids), 2 * size)) for _, pk in batch}
+        ids = set().union(*draws.values())
+        owners = dict(Post.objects.filter(pk__in=ids).values_list("pk", "owner_id"))
+        voted = set(
+            Vote.objects.filter(user_id__in=draws, post_id__in=ids).values_list(
+                "user_id", "post_id"
+            )
+        )
+        for email, pk in batch:
+            pool = [i for i in draws[pk] if owners.get(i) != pk and (pk, i) not in voted][:size]
+            if pool:
+                pools.append((email, pool))
+    return pools
 
 
 def hasher_cost(args=None, repeat: int = 7) -> dict:
@@ -151,19 +202,55 @@ def hasher_cost(args=None, repeat: int = 7) -> dict:
 
 
 def cleanup_run(args) -> dict:
-    """Delete the scenario's posts and the demo account's votes on the vote run's posts."""
-    from django.db import transaction
+    """Delete the scenarios' posts, and undo the votes left on the posts their toggling swept.
 
+    One object at a time through posts.services, never a bulk delete: the services keep the
+    counters of votes and posts exact. Posts: every demo user's and the demo account's titled
+    BENCH_TITLE_PREFIX. Votes: the demo account's on vote_ids.txt and each member's on its pool.
+    """
+    from django.db.models import Q
+
+    from accounts.models import User
+    from core.exceptions import NotFoundError
+    from posts import services
+    from posts.management.commands.seed_demo import DEMO_EMAIL, DEMO_USER_PATTERN
     from posts.models import Post, Vote
 
-    demo = demo_account()
-    with transaction.atomic():
-        _, deleted = Post.objects.filter(owner=demo, title__startswith=BENCH_TITLE_PREFIX).delete()
-        votes = deleted.get("posts.Vote", 0)
-        if args.dir and (args.dir / "vote_ids.txt").exists():
-            ids = read_lines(args.dir / "vote_ids.txt")
-            votes += Vote.objects.filter(user=demo, post_id__in=ids).delete()[0]
-    return {"posts_deleted": deleted.get("posts.Post", 0), "votes_deleted": votes}
+    accounts = User.objects.filter(Q(email__iexact=DEMO_EMAIL) | Q(email__iregex=DEMO_USER_PATTERN))
+    posts = Post.objects.filter(owner__in=accounts, title__startswith=BENCH_TITLE_PREFIX)
+    posts_deleted = votes_deleted = 0
+    for post in list(posts.order_by("pk")):
+        try:
+            services.post_delete(post=post)
+            posts_deleted += 1
+        except NotFoundError:
+            pass  # deleted meanwhile
+    for user, post_ids in toggled(args.dir) if args.dir else ():
+        voted = Vote.objects.filter(user=user, post_id__in=post_ids)
+        for post_id in list(voted.values_list("post_id", flat=True)):
+            try:
+                services.vote_delete(user=user, post_id=post_id)
+                votes_deleted += 1
+            except NotFoundError:
+                pass  # its post deleted or hidden meanwhile
+    return {"posts_deleted": posts_deleted, "votes_deleted": votes_deleted}
+
+
+def toggled(run_dir: Path) -> list:
+    """[(user, post ids)] the vote scenarios toggle: the demo account's, then each member's."""
+    from accounts.models import User
+
+    pairs = []
+    if (run_dir / "vote_ids.txt").exists():
+        pairs.append((demo_account(), read_lines(run_dir / "vote_ids.txt")))
+    if (run_dir / "members.txt").exists():
+        pools = {}
+        for line in (run_dir / "members.txt").read_text().splitlines():
+            email, *ids = line.split()
+            pools[email] = [int(i) for i in ids]
+        for user in User.objects.filter(email__in=pools):
+            pairs.append((user, pools[user.email]))
+    return pairs
 
 
 def write_lines(path: Path, values) -> None:

@@ -33,12 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import run as bench  # noqa: E402  (the project root is on the path only now)
+from bench import common, machine, seeding, servers  # noqa: E402  (the root is on the path now)
 from bench.probe import BENCH_TITLE_PREFIX, read_lines  # noqa: E402
 
 HERE = ROOT / "reliability"
 LOGS = HERE / "logs"
-LOOPBACK = bench.LOOPBACK
+LOOPBACK = common.LOOPBACK
 # The private cluster. Its port is never the main cluster's: other people's tests use that one.
 CLUSTER = "reliability"
 PG_PORT = 5433
@@ -53,7 +53,7 @@ LOCK_FILE = Path(tempfile.gettempdir()) / "socialapi-reliability.lock"
 # Setup (cluster, migrate, seed) and teardown may take this long beyond the load itself.
 SETUP_BUDGET_SECONDS = 600
 
-HarnessError = bench.HarnessError
+HarnessError = common.HarnessError
 
 
 class CheckFailed(Exception):
@@ -217,7 +217,7 @@ def server_env(port: int, static_root: Path, extra: list[str]) -> dict:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.update({name: bench.HIGH_RATE for name in bench.THROTTLE_VARS})
+    env.update({name: servers.HIGH_RATE for name in servers.THROTTLE_VARS})
     env.update(item.split("=", 1) for item in extra)
     return env
 
@@ -241,15 +241,17 @@ def prepare_database(env: dict, run_dir: Path) -> dict:
             log(f"creating database {DATABASE}")
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
     log("migrate")
-    bench.manage(env, "migrate", "--noinput", quiet=True)
+    seeding.manage(env, "migrate", "--noinput", quiet=True)
     log(f"seed_demo: {SEED['users']:,} users, {SEED['posts']:,} posts, {SEED['votes']:,} votes")
-    bench.manage(env, "seed_demo", *(f"--{k}={v}" for k, v in SEED.items()), "--seed=1", quiet=True)
-    leftovers = bench.probe(env, "cleanup")  # posts of a run killed before its cleanup
+    seeding.manage(
+        env, "seed_demo", *(f"--{k}={v}" for k, v in SEED.items()), "--seed=1", quiet=True
+    )
+    leftovers = seeding.probe(env, "cleanup")  # posts of a run killed before its cleanup
     if leftovers["posts_deleted"]:
         log(f"removed {leftovers['posts_deleted']} posts left by an interrupted run")
     log("collectstatic (as the Procfile's web process does)")
-    bench.manage(env, "collectstatic", "--noinput", "--verbosity=0")
-    return bench.probe(env, "prepare", str(run_dir))
+    seeding.manage(env, "collectstatic", "--noinput", "--verbosity=0")
+    return seeding.probe(env, "prepare", str(run_dir))
 
 
 def worker_pids(master_pid: int) -> set[int]:
@@ -702,7 +704,7 @@ class Context:
 
     args: argparse.Namespace
     cluster: PrivateCluster
-    server: bench.Server
+    server: servers.Server
     env: dict
     info: dict
     run_dir: Path
@@ -735,7 +737,7 @@ def _terminate(signum, frame):
 def main(name: str, args: argparse.Namespace, body: Callable[[Context], tuple[str, list[str]]]):
     """Set up, run `body`, print its summary, tear down; exit 0, 1 (a check failed) or 2."""
     try:
-        bench.ensure_venv()
+        common.ensure_venv()
         _ensure_aiohttp()
     except (HarnessError, subprocess.CalledProcessError) as error:
         log(f"error: {error}")
@@ -786,33 +788,33 @@ def _run_once(name, args, cluster, body, stack):
     # Callbacks run last-in first-out: the cluster is stopped (or dropped) after the cleanup.
     stack.callback(_release_cluster, cluster, args.cleanup)
     cluster.ensure_running()
-    port = args.port or bench.free_port()
+    port = args.port or servers.free_port()
     env = server_env(port, run_dir / "static", args.env)
     info = prepare_database(env, run_dir)
     stack.callback(_clean_database, cluster, env, run_dir)
     log_path = LOGS / f"{stamp}-{name}-server.log"
-    server = bench.Server(env, port, log_path)
+    server = servers.Server(env, port, log_path)
 
     def stop_server(exc_type, exc, traceback):
         # The log of a run that failed, or ended in an error, is kept for a look.
         _stop_server(server, log_path, args.keep_log or exc_type is not None)
 
     stack.push(stop_server)
-    config = bench.gunicorn_config(env)
+    config = servers.gunicorn_config(env)
     log(
         f"starting gunicorn on {LOOPBACK}:{port}: {config['workers']} {config['worker_class']} "
         f"workers x {config['threads']} threads (log: {log_path.relative_to(ROOT)})"
     )
     server.start()
     wait_for_workers(server.process.pid, config["workers"], 60)
-    token = bench.login_token(port, info["demo_email"], info["demo_password"])
+    token = servers.login_token(port, info["demo_email"], info["demo_password"])
     context = Context(
         args, cluster, server, env, info, run_dir, token, config["workers"], tag=stamp
     )
     summary, problems = body(context)
     header = (
         f"socialapi reliability: {name}, {datetime.now():%Y-%m-%d %H:%M}, git "
-        f"{bench.git_info()['commit']}; gunicorn {config['worker_class']} x {config['workers']} "
+        f"{machine.git_info()['commit']}; gunicorn {config['worker_class']} x {config['workers']} "
         f"workers x {config['threads']} threads; PostgreSQL {cluster.version}/{cluster.name} on "
         f"{LOOPBACK}:{PG_PORT} ({info['counts']['users']:,} users, {info['counts']['posts']:,} "
         f"posts, {info['counts']['votes']:,} votes); {args.connections} connections; "
@@ -827,14 +829,14 @@ def _run_once(name, args, cluster, body, stack):
 
 
 def server_log_line(log_path: Path) -> str:
-    summary = bench.server_log_summary(log_path, 0)
+    summary = servers.server_log_summary(log_path, 0)
     return (
         f"server log: {summary['error_lines']} error lines, {summary['worker_timeouts']} worker "
         f"timeouts, {summary['worker_boots']} worker boots"
     )
 
 
-def _stop_server(server: bench.Server, log_path: Path, keep: bool) -> None:
+def _stop_server(server: servers.Server, log_path: Path, keep: bool) -> None:
     server.stop()
     if keep:
         log(f"server log kept: {log_path.relative_to(ROOT)}")
@@ -847,7 +849,7 @@ def _clean_database(cluster: PrivateCluster, env: dict, run_dir: Path) -> None:
     try:
         if not cluster.ready():
             cluster.start()  # a fault run stopped it and failed before starting it again
-        undone = bench.probe(env, "cleanup", str(run_dir))
+        undone = seeding.probe(env, "cleanup", str(run_dir))
         log(f"cleanup: {undone['posts_deleted']} posts and {undone['votes_deleted']} votes removed")
     except (HarnessError, subprocess.SubprocessError) as error:
         log(f"cleanup failed: {error}")

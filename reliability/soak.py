@@ -21,7 +21,7 @@ def soak(ctx: harness.Context) -> tuple[str, list[str]]:
     asyncio.run(load.run(args.duration))
     totals = harness.tally(load.samples)
     writes = harness.verify_writes(load)
-    server_log = harness.bench.server_log_summary(ctx.server.log_path, 0)
+    server_log = harness.servers.server_log_summary(ctx.server.log_path, 0)
 
     # 2xx per second by second and in 10 s windows: a soak that degrades shows it here.
     buckets = harness.per_second(load.samples, load.seconds)[: int(args.duration)]
