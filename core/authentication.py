@@ -51,16 +51,18 @@ class BearerJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
         """SimpleJWT's checks, with the user read through the shared cache (core.cache).
 
-        Any change to a user moves the cache's users version at commit, so a suspension or a
-        password change takes effect on the very next request, on every worker.
+        Any change to a user moves their cache version at commit, so a suspension or a
+        password change takes effect on the very next request, on every worker. The versions
+        the rest of the request will want for this member are read in the same round trip.
         """
         user_id = token_user_id(validated_token)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
+        cache.prefetch(self.request, *cache.member_versions(user_id))
         user = cache.read_through(
             self.request,
             f"auth:user:{user_id}",
-            versions_of=("users",),
+            versions_of=(f"user:{user_id}",),
             compute=lambda: self.user_model.objects.filter(pk=user_id).first(),
         )
         if user is None or not user.is_active:

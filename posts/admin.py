@@ -27,7 +27,7 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["title", "content", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["created_at", "hidden_at", "hidden_by", "hidden_reason"]
+    readonly_fields = ["created_at", "hidden_at", "hidden_by", "hidden_reason", "vote_count"]
     date_hierarchy = "created_at"
     actions = ["hide", "unhide"]
 
@@ -36,7 +36,6 @@ class PostAdmin(admin.ModelAdmin):
         return (
             Post.objects.visible_to(request.user)
             .annotate(
-                vote_count=SubqueryCount(Vote.objects.filter(post=OuterRef("pk")).values("pk")),
                 report_count=SubqueryCount(Report.objects.filter(post=OuterRef("pk")).values("pk")),
             )
             .newest_first()
@@ -45,10 +44,6 @@ class PostAdmin(admin.ModelAdmin):
     @admin.display(description="Hidden", boolean=True, ordering="hidden_at")
     def is_hidden(self, post):
         return post.hidden_at is not None
-
-    @admin.display(description="Votes", ordering="vote_count")
-    def vote_count(self, post):
-        return post.vote_count
 
     @admin.display(description="Reports", ordering="report_count")
     def report_count(self, post):

@@ -37,9 +37,12 @@ class PostSerializer(serializers.ModelSerializer):
 
 
 class PostOutSerializer(serializers.Serializer):
-    """The `PostOut` shape: `{"Post": Post, "votes": int}` (capital P is the wire format)."""
+    """The `PostOut` shape: `{"Post": Post, "votes": int, "voted": bool}` (capital P is the
+    wire format), for the schema. Responses are built by `post_out()`, which a test keeps
+    equal to this serializer's output, byte for byte."""
 
     votes = serializers.IntegerField(source="vote_count", read_only=True)
+    voted = serializers.BooleanField(read_only=True, help_text="You liked this post.")
 
     def get_fields(self):
         # "Post" cannot be written as a class attribute name that serializers accept as-is.
@@ -54,6 +57,51 @@ class PostOutSerializer(serializers.Serializer):
             data["hidden"] = True
             data["hidden_reason"] = instance.hidden_reason
         return data
+
+
+_datetime = serializers.DateTimeField()  # DRF's own rendering of a datetime, for post_entry
+
+
+def post_entry(row: dict) -> dict:
+    """What the read cache keeps of a post, from a `.values()` row (posts.selectors).
+
+    Its `Post` shape is built once here, not by a serializer on every request; the rest says
+    who may see it.
+    """
+    hidden = row["hidden_at"] is not None
+    return {
+        "id": row["id"],
+        "post": {
+            "id": row["id"],
+            "title": row["title"],
+            "content": row["content"],
+            "published": row["published"],
+            "created_at": _datetime.to_representation(row["created_at"]),
+            "owner_id": row["owner_id"],
+            "owner": {
+                "id": row["owner_id"],
+                "email": row["owner__email"],
+                "created_at": _datetime.to_representation(row["owner__created_at"]),
+            },
+        },
+        "votes": row["vote_count"],
+        "hidden_reason": row["hidden_reason"] if hidden else None,
+        "visibility": {
+            "owner_id": row["owner_id"],
+            "published": row["published"],
+            "hidden": hidden,
+        },
+    }
+
+
+def post_out(entry: dict, *, voted: bool) -> dict:
+    """`PostOut` for one caller: what PostOutSerializer gives, without its per-field work."""
+    out = {"Post": entry["post"], "votes": entry["votes"], "voted": voted}
+    if entry["visibility"]["hidden"]:
+        # Only the owner and staff ever receive a hidden post; tell them it is hidden.
+        out["hidden"] = True
+        out["hidden_reason"] = entry["hidden_reason"]
+    return out
 
 
 class PostSearchSerializer(serializers.Serializer):

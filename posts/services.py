@@ -1,11 +1,14 @@
 """Writes on posts and votes that take more than one step."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from core import cache
 from core.exceptions import ConflictError, NotFoundError
 
-from .models import Post, Vote
+from .models import Post, PostCounts, PostTotals, Vote
 
 
 def post_get_visible(*, user: User, post_id: int) -> Post:
@@ -30,7 +33,10 @@ def post_delete(*, post: Post) -> None:
 
 
 def vote_create(*, user: User, post_id: int) -> Vote:
-    """Like a post once. The unique constraint settles races: the loser gets a 409."""
+    """Like a post once. The unique constraint settles races: the loser gets a 409.
+
+    The post's vote count moves in the insert's transaction (Vote.save).
+    """
     post = post_get_visible(user=user, post_id=post_id)
     try:
         with transaction.atomic():
@@ -42,7 +48,41 @@ def vote_create(*, user: User, post_id: int) -> Vote:
 
 
 def vote_delete(*, user: User, post_id: int) -> None:
+    """Take a like back; the count moves in the delete's transaction (posts.signals)."""
     post = post_get_visible(user=user, post_id=post_id)
     deleted, _ = Vote.objects.filter(user=user, post=post).delete()
     if not deleted:
         raise NotFoundError("Vote does not exist")
+
+
+@transaction.atomic
+def post_counts_rebuild() -> None:
+    """Count every post's votes and every member's posts again, from the rows.
+
+    For after bulk writes that bypassed the models (seed_demo's COPY); run it while nothing else
+    writes. A post's count is rewritten only where it is wrong.
+    """
+    votes = (
+        Vote.objects.filter(post=OuterRef("pk")).order_by().values("post").annotate(n=Count("*"))
+    )
+    actual = Coalesce(Subquery(votes.values("n")), 0)
+    Post.objects.exclude(vote_count=actual).update(vote_count=actual)
+    by_owner = (
+        Post.objects.order_by()
+        .values("owner")
+        .annotate(
+            public=Count("pk", filter=Q(published=True, hidden_at__isnull=True)),
+            hidden=Count("pk", filter=Q(published=True, hidden_at__isnull=False)),
+            drafts=Count("pk", filter=Q(published=False)),
+        )
+    )
+    PostCounts.objects.all().delete()
+    PostCounts.objects.bulk_create(
+        PostCounts(owner_id=row.pop("owner"), **row) for row in by_owner.iterator()
+    )
+    totals = PostCounts.objects.aggregate(public=Sum("public"), hidden=Sum("hidden"))
+    PostTotals.objects.update_or_create(
+        pk=PostTotals.ONLY,
+        defaults={"public": totals["public"] or 0, "hidden": totals["hidden"] or 0},
+    )
+    cache.invalidate_all()

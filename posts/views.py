@@ -1,7 +1,5 @@
 """HTTP endpoints for posts and votes."""
 
-import functools
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -14,13 +12,12 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core import cache
 from core.exceptions import RequestValidationError
 from core.generics import APIView, IdLookupAPIView, parse_id
 from core.pagination import SkipLimitPagination
 from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
 
-from . import services
+from . import selectors, services
 from .models import Post
 from .permissions import IsOwnerOrReadOnly
 from .serializers import PostOutSerializer, PostSearchSerializer, PostSerializer, VoteSerializer
@@ -112,16 +109,10 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        posts = Post.objects.visible_to(self.request.user).select_related("owner")
-        if self.action in ("list", "retrieve"):
-            posts = posts.with_vote_counts()
-        return posts.newest_first()
+        return Post.objects.visible_to(self.request.user).select_related("owner").newest_first()
 
     def get_serializer_class(self):
         return PostOutSerializer if self.action in ("list", "retrieve") else PostSerializer
-
-    def filter_queryset(self, queryset):
-        return queryset.search(self.search_term()) if self.action == "list" else queryset
 
     def search_term(self) -> str:
         params = PostSearchSerializer(data=self.request.query_params)
@@ -129,40 +120,23 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
             raise RequestValidationError(params.errors, location="query")
         return params.validated_data["search"]
 
-    # Reads go through the shared cache (core.cache): the same answer, and no query on a hit.
-    # A count moves with posts and users (staff status changes what one sees); a page also
-    # with votes (counts) and users (owner emails).
-    COUNT_VERSIONS = ("posts", "users")
-    PAGE_VERSIONS = ("posts", "votes", "users")
-
+    # The reads are posts.selectors: the shared cache, or a fixed few queries, whatever the page.
     def list(self, request, *args, **kwargs):
-        scope = f"{request.user.pk}:{cache.digest(self.search_term())}"  # a bad one is a 422
+        search = self.search_term()  # a bad one is a 422
         paginator = self.paginator
         paginator.read_params(request)
-        # Building the queryset costs as much as a cache hit: only on a miss, and only once.
-        posts = functools.cache(lambda: self.filter_queryset(self.get_queryset()))
-        paginator.count = cache.read_through(
-            request,
-            f"posts:count:{scope}",
-            versions_of=self.COUNT_VERSIONS,
-            compute=lambda: posts().count(),
+        page, paginator.count = selectors.post_list(
+            request=request,
+            user=request.user,
+            search=search,
+            limit=paginator.limit,
+            offset=paginator.offset,
         )
-        data = cache.read_through(
-            request,
-            f"posts:page:{scope}:{paginator.limit}:{paginator.offset}",
-            versions_of=self.PAGE_VERSIONS,
-            compute=lambda: list(self.get_serializer(paginator.page(posts()), many=True).data),
-        )
-        return paginator.get_paginated_response(data)
+        return paginator.get_paginated_response(page)
 
     def retrieve(self, request, *args, **kwargs):
         pk = parse_id(kwargs["pk"])
-        data = cache.read_through(
-            request,
-            f"posts:detail:{request.user.pk}:{pk}",
-            versions_of=self.PAGE_VERSIONS,
-            compute=self.object_data_or_none,
-        )
+        data = selectors.post_detail(request=request, user=request.user, post_id=pk)
         if data is None:
             raise self.not_found(pk)
         return Response(data)

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from posts.models import Post, Vote
+from posts.services import post_counts_rebuild
 
 from .factories import PostFactory, VoteFactory
 
@@ -204,8 +205,17 @@ def test_get_returns_200_post_out_with_votes(auth_client, slash):
     response = auth_client.get(f"/posts/{post.pk}{slash}")
 
     assert response.status_code == 200
-    assert response.json() == {"Post": post_shape(post), "votes": 2}
-    assert list(response.json()) == ["Post", "votes"]
+    assert response.json() == {"Post": post_shape(post), "votes": 2, "voted": False}
+    assert list(response.json()) == ["Post", "votes", "voted"]
+
+
+def test_get_says_whether_the_caller_liked_the_post(auth_client, user):
+    liked, other = PostFactory.create_batch(2)
+    VoteFactory(user=user, post=liked)
+    VoteFactory(post=other)  # someone else's like
+
+    assert auth_client.get(f"/posts/{liked.pk}").json()["voted"] is True
+    assert auth_client.get(f"/posts/{other.pk}").json()["voted"] is False
 
 
 def test_get_without_votes_counts_zero(auth_client):
@@ -485,9 +495,9 @@ def test_list_returns_post_out_items_newest_first(auth_client, slash):
 
     assert response.status_code == 200
     assert response.json() == [
-        {"Post": post_shape(new), "votes": 0},
-        {"Post": post_shape(middle), "votes": 2},
-        {"Post": post_shape(old), "votes": 0},
+        {"Post": post_shape(new), "votes": 0, "voted": False},
+        {"Post": post_shape(middle), "votes": 2, "voted": False},
+        {"Post": post_shape(old), "votes": 0, "voted": False},
     ]
 
 
@@ -549,6 +559,7 @@ def test_list_limit_0_returns_an_empty_list(auth_client):
 def test_list_limit_above_100_counts_as_100(auth_client, limit):
     user = UserFactory()
     Post.objects.bulk_create(Post(title=f"p{n}", content="c", owner=user) for n in range(105))
+    post_counts_rebuild()  # bulk_create passes by the models' counting
     response = auth_client.get(f"/posts/?limit={limit}")
     assert response.status_code == 200
     assert len(response.json()) == 100
@@ -665,20 +676,24 @@ def test_list_vote_counts_are_per_post(auth_client):
 
 @pytest.mark.parametrize("limit", [1, 10, 100])
 def test_list_costs_at_most_three_queries_whatever_the_page_size(
-    auth_client, django_assert_max_num_queries, limit
+    auth_client, user, django_assert_max_num_queries, limit
 ):
     owners = UserFactory.create_batch(5)
     posts = Post.objects.bulk_create(
         Post(title=f"post {n}", content="c", owner=owners[n % 5]) for n in range(120)
     )
     Vote.objects.bulk_create(Vote(user=voter, post=post) for voter in owners for post in posts)
+    post_counts_rebuild()  # bulk_create passes by the models' counting
+    Vote.objects.create(user=user, post=posts[-1])  # the newest: the caller liked it
 
     with django_assert_max_num_queries(3):
         response = auth_client.get(f"/posts/?limit={limit}")
 
     assert response.status_code == 200
     assert len(response.json()) == limit
-    assert {item["votes"] for item in response.json()} == {5}
+    assert response["X-Total-Count"] == "120"
+    assert [item["votes"] for item in response.json()] == [6] + [5] * (limit - 1)
+    assert [item["voted"] for item in response.json()] == [True] + [False] * (limit - 1)
 
 
 def test_list_with_search_costs_at_most_three_queries(auth_client, django_assert_max_num_queries):

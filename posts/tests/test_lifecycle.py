@@ -32,16 +32,18 @@ def test_sign_up_log_in_create_list_vote_unvote_update_delete_then_404():
 
     listed = client.get("/posts/")
     assert listed.status_code == 200
-    assert listed.json() == [{"Post": post, "votes": 0}]
+    assert listed.json() == [{"Post": post, "votes": 0, "voted": False}]
     assert listed["X-Total-Count"] == "1"
 
     voted = client.post("/vote/", {"post_id": post["id"], "dir": 1}, format="json")
     assert (voted.status_code, voted.json()) == (201, {"message": "successfully added vote"})
     assert client.get(created["Location"]).json()["votes"] == 1
+    assert client.get("/posts/").json()[0]["voted"] is True
 
     unvoted = client.post("/vote/", {"post_id": post["id"], "dir": 0}, format="json")
     assert (unvoted.status_code, unvoted.json()) == (201, {"message": "successfully deleted vote"})
     assert client.get(created["Location"]).json()["votes"] == 0
+    assert client.get(created["Location"]).json()["voted"] is False
 
     client.post("/vote/", {"post_id": post["id"], "dir": 1}, format="json")  # goes with the post
     updated = client.put(
@@ -49,7 +51,11 @@ def test_sign_up_log_in_create_list_vote_unvote_update_delete_then_404():
     )
     assert updated.status_code == 200
     assert updated.json() == {**post, "title": "First, edited", "content": "Hi"}
-    assert client.get(f"/posts/{post['id']}").json() == {"Post": updated.json(), "votes": 1}
+    assert client.get(f"/posts/{post['id']}").json() == {
+        "Post": updated.json(),
+        "votes": 1,
+        "voted": True,
+    }
 
     deleted = client.delete(f"/posts/{post['id']}")
     assert (deleted.status_code, deleted.content) == (204, b"")

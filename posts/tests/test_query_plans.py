@@ -1,0 +1,94 @@
+"""The reads' queries use indexes, so their cost does not grow with the tables (PostgreSQL).
+
+Every query that a list, a search, a deep page and a post by id send, for a member, an author
+with drafts and staff, is run through EXPLAIN on 100,000 posts and 5,000 members: none may read
+a whole table (a sequential scan), and there are as many of them as on a table of a few posts.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from conftest import authorize
+from posts.models import Post
+from posts.services import post_counts_rebuild
+
+pytestmark = pytest.mark.django_db
+
+POSTS = 100_000
+MEMBERS = 5_000
+WATCHED = ("posts_post", "posts_vote", "accounts_user")
+RARE_WORD = "zanzibar"  # in one title of a hundred: a search that an index can narrow
+PATHS = ["/posts/?limit=100", "/posts/?limit=10&skip=20", f"/posts/?search={RARE_WORD}"]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+
+
+def fill(*, posts: int, members: int, author: int) -> None:
+    """Members and posts (one in twenty a draft, the author's among them) and likes, in SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_user (email, password, is_active, is_staff, is_superuser,"
+            " created_at) SELECT 'plan-' || %s || '-' || n || '@example.com', '!', true, false,"
+            " false, now() FROM generate_series(1, %s) n",
+            [posts, members],
+        )
+        cursor.execute(
+            "INSERT INTO posts_post (title, content, published, created_at, owner_id,"
+            " hidden_reason) SELECT 'post ' || n || ' about ' ||"
+            " CASE WHEN n %% 100 = 7 THEN %s ELSE 'django' END, 'c', n %% 20 <> 0,"
+            " now() - n * interval '1 second',"
+            " CASE WHEN n %% 50 = 0 THEN %s ELSE (SELECT max(id) FROM accounts_user) - n %% %s END,"
+            " '' FROM generate_series(1, %s) n",
+            [RARE_WORD, author, members, posts],
+        )
+        cursor.execute(
+            "INSERT INTO posts_vote (user_id, post_id, created_at) SELECT p.owner_id, p.id, now()"
+            " FROM posts_post p WHERE p.id % 3 = 0 ON CONFLICT DO NOTHING"
+        )
+    post_counts_rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_user, posts_post, posts_vote, posts_postcounts")
+
+
+def queries_of(client, path) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200, path
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_read_queries_scan_no_whole_table_and_do_not_grow_with_it(settings):
+    settings.API_CACHE = False  # every query the database would see on a miss
+    author = UserFactory()
+    readers = {
+        "member": authorize(APIClient(), UserFactory()),
+        "author": authorize(APIClient(), author),  # has drafts: a page of their own
+        "staff": authorize(APIClient(), UserFactory(is_staff=True)),
+    }
+    fill(posts=60, members=20, author=author.pk)
+    post_id = Post.objects.filter(published=True).latest("pk").pk
+    paths = [*PATHS, f"/posts/{post_id}"]
+    small = {(who, path): len(queries_of(c, path)) for who, c in readers.items() for path in paths}
+
+    fill(posts=POSTS, members=MEMBERS, author=author.pk)
+
+    for who, client in readers.items():
+        for path in [*paths, "/posts/?limit=10&skip=50000"]:
+            queries = queries_of(client, path)
+            assert len(queries) == small.get((who, path), len(queries)) <= 3, (who, path)
+            for sql in queries:
+                explained = plan(sql)
+                for table in WATCHED:
+                    assert f"Seq Scan on {table}" not in explained, f"{who} {path}\n{explained}"
