@@ -60,6 +60,7 @@ def other_client(other_user):
     return authorize(APIClient(), other_user)
 
 
-# --- Browser tests -----------------------------------------------------------------------------
-# The `browser` and `live_browser` fixtures and the `browser` marker (headless Debian Chromium).
-pytest_plugins = ["core.tests.browser"]
+# --- Browser tests and a private Redis --------------------------------------------------------
+# The `browser` and `live_browser` fixtures and the `browser` marker (headless Debian Chromium);
+# `redis_url` and `redis_cache` (core/tests/redis_server.py).
+pytest_plugins = ["core.tests.browser", "core.tests.redis_server"]

@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core import cache
-from core.generics import APIView, IdLookupAPIView, parse_id
+from core.generics import APIView, IdLookupAPIView, id_or_none, parse_id
 from core.schema import UNAUTHORIZED, VALIDATION, detail
 from core.throttling import LoginEmailRateThrottle
 
@@ -21,6 +21,7 @@ from .serializers import (
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    user_out,
 )
 
 EMAIL_TAKEN = detail("A user with this email (in any case) already exists.")
@@ -54,7 +55,7 @@ class UserCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         user = services.user_create(**serializer.validated_data)
         return Response(
-            UserSerializer(user).data,
+            user_out(user),
             status=status.HTTP_201_CREATED,
             headers={"Location": f"/users/{user.pk}"},
         )
@@ -69,6 +70,11 @@ class UserDetailView(IdLookupAPIView):
     serializer_class = UserSerializer
     not_found_message = "User with id: {id} does not exist"
 
+    def plan_reads(self, request, member_id):
+        pk = id_or_none(self.kwargs["pk"])
+        if pk is not None:
+            cache.want(request, entries={f"users:detail:{pk}": (f"user:{pk}",)})
+
     @extend_schema(
         summary="Get a user",
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
@@ -81,7 +87,10 @@ class UserDetailView(IdLookupAPIView):
     def get(self, request, pk):
         pk = parse_id(pk)
         data = cache.read_through(
-            request, f"users:detail:{pk}", versions_of=("users",), compute=self.object_data_or_none
+            request,
+            f"users:detail:{pk}",
+            versions_of=(f"user:{pk}",),
+            compute=lambda: next(map(user_out, User.objects.filter(pk=pk)), None),
         )
         if data is None:
             raise self.not_found(pk)
@@ -93,7 +102,7 @@ class MeView(APIView):
 
     @extend_schema(summary="Your profile", responses={200: UserSerializer, 401: UNAUTHORIZED})
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(user_out(request.user))
 
     @extend_schema(
         summary="Change your email",
@@ -104,7 +113,7 @@ class MeView(APIView):
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **serializer.validated_data)
-        return Response(UserSerializer(user).data)
+        return Response(user_out(user))
 
 
 class PasswordChangeView(APIView):

@@ -1,5 +1,7 @@
 """`skip`/`limit` paging as the original API did it, with `Link` and `X-Total-Count` headers."""
 
+import re
+
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -11,6 +13,21 @@ from .exceptions import RequestValidationError
 class PageQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=10)
     skip = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
+
+
+PAGE_DEFAULTS = (("limit", 10), ("skip", 0))
+_PLAIN_INT = re.compile(r"[0-9]{1,18}")
+
+
+def plain_int(raw: str | None, *, default: int) -> int | None:
+    """`raw` as an int when it is plainly one (or absent: `default`), else None.
+
+    The common case costs no serializer; anything else (a sign, spaces, "5.0", too many digits,
+    a word) goes to PageQuerySerializer, which accepts or refuses it exactly as before.
+    """
+    if raw is None:
+        return default
+    return int(raw) if _PLAIN_INT.fullmatch(raw) else None
 
 
 class SkipLimitPagination(LimitOffsetPagination):
@@ -32,14 +49,20 @@ class SkipLimitPagination(LimitOffsetPagination):
 
     def read_params(self, request) -> None:
         """Validate `limit` and `skip` (422 at ["query", ...]) and keep them for the headers."""
-        # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as "not given"
-        # (the default), where an empty value is a bad integer (422), as in the original API.
-        params = PageQuerySerializer(data=request.query_params.dict())
-        if not params.is_valid():
-            raise RequestValidationError(params.errors, location="query")
+        query = request.query_params
+        limit, skip = (
+            plain_int(query.get(name), default=default) for name, default in PAGE_DEFAULTS
+        )
+        if limit is None or skip is None:  # not plain digits: the serializer judges (and says why)
+            # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as "not
+            # given" (the default), where an empty value is a bad integer (422), as the original.
+            params = PageQuerySerializer(data=query.dict())
+            if not params.is_valid():
+                raise RequestValidationError(params.errors, location="query")
+            limit, skip = params.validated_data["limit"], params.validated_data["skip"]
         self.request = request
-        self.limit = min(params.validated_data["limit"], self.max_limit)
-        self.offset = params.validated_data["skip"]
+        self.limit = min(limit, self.max_limit)
+        self.offset = skip
 
     def page(self, queryset) -> list:
         """This page's rows, once `read_params` ran and `count` is known."""

@@ -11,6 +11,8 @@ from django.dispatch import receiver
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from core import cache
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,10 +34,33 @@ class FixedWindowMixin:
     """Count requests in fixed windows with one atomic `incr`, instead of DRF's history list.
 
     DRF reads, rewrites and re-pickles a list of every request's time on each request (up to
-    thousands of floats at our rates); a counter per window is one cache round trip and loses
-    no update to a parallel request. If the cache fails, requests pass: a throttle must not
-    turn an outage of the cache into an outage of the API.
+    thousands of floats at our rates); a counter per window is one increment and loses no update
+    to a parallel request. An API view plans its counters before authentication (core.generics),
+    so they are counted in the round trip that reads the rest of the request's cache. If the
+    cache fails, requests pass: a throttle must not turn an outage of the cache into an outage
+    of the API.
     """
+
+    def counter_key(self, request, view, member_id: int | None) -> str | None:
+        """The counter of this request, as `member_id` (None: anonymous); None: not counted."""
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": member_id or self.get_ident(request),
+        }
+
+    def get_cache_key(self, request, view):
+        user = request.user
+        return self.counter_key(request, view, user.pk if user.is_authenticated else None)
+
+    def planned_counter(self, request, view, member_id: int | None) -> dict[str, int]:
+        """{the windowed counter key: window seconds} this request will count, to plan it."""
+        key = self.counter_key(request, view, member_id) if self.rate else None
+        return {} if key is None else {self._windowed(key): self.duration}
+
+    def _windowed(self, key: str) -> str:
+        now = self.timer()
+        self.window_start = now - now % self.duration
+        return f"{key}:{int(self.window_start)}"
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -43,24 +68,11 @@ class FixedWindowMixin:
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        now = self.timer()
-        window_start = now - now % self.duration
-        key = f"{key}:{int(window_start)}"
-        try:
-            count = self._count(key)
-        except Exception:
-            logger.warning("Throttle cache failed; letting the request through", exc_info=True)
-            return True
-        self.retry_after = max(window_start + self.duration - now, 1)
+        count = cache.count(request, self._windowed(key), self.duration)
+        if count is None:
+            return True  # the cache failed (logged there): let the request through
+        self.retry_after = max(self.window_start + self.duration - self.timer(), 1)
         return count <= self.num_requests
-
-    def _count(self, key) -> int:
-        try:
-            return self.cache.incr(key)
-        except ValueError:  # the window's first request
-            if self.cache.add(key, 1, self.duration):
-                return 1
-            return self.cache.incr(key)
 
     def wait(self):
         return self.retry_after
@@ -68,6 +80,9 @@ class FixedWindowMixin:
 
 class AnonRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.AnonRateThrottle):
     """Anonymous requests, per client address (THROTTLE_ANON)."""
+
+    def counter_key(self, request, view, member_id):
+        return None if member_id else super().counter_key(request, view, None)
 
 
 class UserRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.UserRateThrottle):
@@ -77,14 +92,23 @@ class UserRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.UserRateTh
 class ScopedRateThrottle(CurrentRateMixin, FixedWindowMixin, throttling.ScopedRateThrottle):
     """The stricter rate a view names in `throttle_scope` (`login`, `signup`), per client."""
 
-    def allow_request(self, request, view):
-        # DRF's ScopedRateThrottle learns its scope from the view here; then count as the rest.
+    def __init__(self):
+        pass  # DRF's learns its scope, and so its rate, from the view: see _use_scope_of
+
+    def _use_scope_of(self, view) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
-            return True
+            self.rate = None
+            return False
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        return True
+
+    def planned_counter(self, request, view, member_id):
+        return super().planned_counter(request, view, member_id) if self._use_scope_of(view) else {}
+
+    def allow_request(self, request, view):
+        return super().allow_request(request, view) if self._use_scope_of(view) else True
 
 
 class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):

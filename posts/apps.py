@@ -10,5 +10,8 @@ class PostsConfig(AppConfig):
 
         from . import signals  # noqa: F401  connects the receivers that keep counts exact
 
-        # Read with the token's user: the shared list's, the owners', and the member's own.
-        cache.register_member_versions("posts", "users", "posts-of:{id}", "votes-of:{id}")
+        # Read with the token's user (core.cache.Reader.plan): what lists and posts depend on.
+        cache.register_member_reads(
+            versions=["posts", "users", "posts-of:{id}", "votes-of:{id}"],
+            entries={"posts:own:{id}": ("posts-of:{id}",), "likes:{id}": ("votes-of:{id}",)},
+        )

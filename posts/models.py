@@ -119,7 +119,7 @@ class Post(models.Model):
         the same count).
         """
         using = kwargs.get("using") or router.db_for_write(Post, instance=self)
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, savepoint=False):
             before = (
                 None if self._state.adding else Post.objects.using(using).state_for_update(self.pk)
             )
@@ -261,7 +261,7 @@ class Vote(models.Model):
     def save(self, *args, **kwargs):
         """A new vote adds one to its post's count, in the insert's transaction."""
         using = kwargs.get("using") or router.db_for_write(Vote, instance=self)
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, savepoint=False):
             adding = self._state.adding
             super().save(*args, **kwargs)
             if adding:

@@ -14,14 +14,17 @@ Without a cache, or on a miss, each part costs at most one query: a list is at m
 the token's user, whatever the page size, and a post by id two.
 """
 
+import heapq
+import itertools
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from accounts.models import User
 from core import cache
+from core.db import EpochMicroseconds, plain_rows
 
-from .models import Post, PostTotals, Vote, can_see
+from .models import Post, PostCounts, PostTotals, Vote, can_see
 from .serializers import post_entry, post_out
 
 ENTRY_FIELDS = (
@@ -37,6 +40,11 @@ ENTRY_FIELDS = (
     "hidden_reason",
     "vote_count",
 )
+# Everyone's newest posts kept as one shared list, deep enough for the pages most read; a
+# member's own drafts and hidden posts are merged into it (up to OWN_KEPT of them).
+NEWEST_KEPT = 1_000
+NEWEST_KEY = "posts:newest"
+OWN_KEPT = 200
 # A member who liked more posts than this is not kept whole in memory: their flags come from
 # a query per page instead.
 LIKES_CACHED_MAX = 5_000
@@ -62,77 +70,183 @@ class PostCountsSeen:
 
 
 class _Rows:
-    """What the database said in this request: {post id: (entry, liked by the caller)}."""
+    """What the database said in this request: {post id: (entry, liked by the caller)}.
 
-    def __init__(self, user):
+    The caller's likes, when they are cached already (`likes`), make the query simpler: it
+    then does not ask, for each post, whether they liked it.
+    """
+
+    def __init__(self, request, user):
         self.user = user
+        self.likes = _cached_likes(request, user)
         self.found = {}
         self.asked = set()
 
     def fetch(self, posts, *, ids=None) -> list[int]:
-        """One query: the posts' entries, and whether the caller liked each; their ids, in order.
+        """One query: the posts' entries (and whether the caller liked each); ids, in order.
 
         `ids`: the posts asked for by id, some of which may no longer exist.
         """
-        liked = Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=self.user.pk))
+        if self.likes is None:
+            liked = Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=self.user.pk))
+            rows = posts.annotate(liked=liked).values(*ENTRY_FIELDS, "liked")
+        else:
+            rows = posts.values(*ENTRY_FIELDS)
         fetched = []
-        for row in posts.annotate(liked=liked).values(*ENTRY_FIELDS, "liked"):
-            self.found[row["id"]] = (post_entry(row), row["liked"])
+        for row in rows:
+            self.found[row["id"]] = (post_entry(row), row.get("liked"))
             fetched.append(row["id"])
         self.asked.update(fetched if ids is None else ids)
         return fetched
 
+    def fetched(self, ids) -> bool:
+        """Whether a query of this request asked about all of `ids`."""
+        return self.asked.issuperset(ids)
+
     def liked(self, ids) -> set[int] | None:
-        """The caller's likes among `ids`, if a query of this request asked about them all."""
-        if not self.asked.issuperset(ids):
+        """The caller's likes among `ids`: from their cached likes, else from this request's
+        query if it asked about them all and said, else None."""
+        if self.likes is not None:
+            return self.likes.intersection(ids)
+        if not self.fetched(ids):
             return None
         return {post_id for post_id in ids if post_id in self.found and self.found[post_id][1]}
 
 
 def post_list(*, request, user, search: str, limit: int, offset: int) -> tuple[list[dict], int]:
     """One page of the posts `user` may see, newest first, as `PostOut`, and how many in all."""
-    if search:
-        # Counted per search (the trigram index finds the matches), in the caller's own scope:
-        # their own counts need not be read first.
-        scope, names = _member_scope(user)
-        total = cache.read_through(
-            request,
-            f"posts:count:{scope}:{cache.digest(search)}",
-            versions_of=names,
-            compute=lambda: Post.objects.visible_to(user).search(search).count(),
-        )
+    rows = _Rows(request, user)
+    merged = None if search or user.is_staff or not cache.enabled() else _merged(request, user)
+    if merged is not None and offset + limit <= NEWEST_KEPT:
+        ids, total = merged.page(offset, limit), merged.total
     else:
-        counts = _counts_seen(request, user)
-        total = counts.total_for(user)
-        if counts.sees_what_everyone_sees(user):
-            scope, names = "everyone", ("posts",)
-        else:
-            scope, names = _member_scope(user)
-    if limit == 0 or offset >= total:
-        return [], total
-
-    rows = _Rows(user)
-
-    def page_ids():
-        visible = Post.objects.public() if scope == "everyone" else Post.objects.visible_to(user)
-        ids = visible.search(search).newest_first().values("pk")[offset : offset + limit]
-        return rows.fetch(Post.objects.filter(pk__in=Subquery(ids)).newest_first())
-
-    ids = cache.read_through(
-        request,
-        f"posts:ids:{scope}:{cache.digest(search)}:{limit}:{offset}",
-        versions_of=names,
-        compute=page_ids,
-    )
+        total = merged.total if merged is not None else None
+        ids, total = _page_from_database(request, user, search, limit, offset, rows, total)
     entries = _entries(request, ids, rows)
     liked = _liked_among(request, user, ids, rows)
     page = [entries[post_id] for post_id in ids if entries[post_id] is not None]
     return [post_out(entry, voted=entry["id"] in liked) for entry in page], total
 
 
+@dataclass(frozen=True)
+class _Merged:
+    """A member's list: everyone's newest posts merged with their own private ones."""
+
+    newest: dict  # NEWEST_KEY's entry; sort keys are (microseconds since 1970, id)
+    own: dict  # own_key()'s entry
+
+    @property
+    def total(self) -> int:
+        return self.newest["public"] + self.own["hidden"] + self.own["drafts"]
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        if limit == 0:
+            return []
+        wanted = offset + limit  # no post past this place in either list can reach the page
+        merged = heapq.merge(self.newest["keys"][:wanted], self.own["private"], reverse=True)
+        return [post_id for _, post_id in itertools.islice(merged, offset, wanted)]
+
+
+def _merged(request, user) -> _Merged | None:
+    """The caller's list from the two cached lists it is made of; None if theirs is too long."""
+    own = cache.read_through(
+        request, own_key(user.pk), versions_of=(f"posts-of:{user.pk}",), compute=lambda: _own(user)
+    )
+    if own["private"] is None:
+        return None
+    newest = cache.read_through(request, NEWEST_KEY, versions_of=("posts",), compute=_newest)
+    return _Merged(newest, own)
+
+
+def own_key(member_id: int) -> str:
+    return f"posts:own:{member_id}"
+
+
+def _newest() -> dict:
+    """Everyone's NEWEST_KEPT newest posts ({"keys": [(sort key, id)]}) and the totals."""
+    totals = PostTotals.objects.filter(pk=PostTotals.ONLY)
+    rows = plain_rows(
+        Post.objects.public()
+        .newest_first()
+        .annotate(
+            key=EpochMicroseconds("created_at"),
+            total_public=Subquery(totals.values("public")),
+            total_hidden=Subquery(totals.values("hidden")),
+        )
+        .values_list("key", "id", "total_public", "total_hidden")[:NEWEST_KEPT]
+    )
+    if rows:
+        public, hidden = rows[0][2] or 0, rows[0][3] or 0
+    else:  # nobody's posts to show: the totals on their own
+        current = PostTotals.objects.current()
+        public, hidden = current.public, current.hidden
+    return {"keys": [(key, pk) for key, pk, *_ in rows], "public": public, "hidden": hidden}
+
+
+def _own(user) -> dict:
+    """The member's own drafts and hidden posts ({"private": [(sort key, id)]}) and their counts.
+
+    `private` is None past OWN_KEPT: their list then comes from the database.
+    """
+    private = plain_rows(
+        Post.objects.filter(owner=user)
+        .exclude(published=True, hidden_at__isnull=True)
+        .newest_first()
+        .annotate(key=EpochMicroseconds("created_at"))
+        .values_list("key", "id", "published")[: OWN_KEPT + 1]
+    )
+    if len(private) > OWN_KEPT:
+        counts = PostCounts.objects.filter(owner=user).first() or PostCounts()
+        return {"private": None, "hidden": counts.hidden, "drafts": counts.drafts}
+    drafts = sum(1 for _, _, published in private if not published)
+    return {
+        "private": [(key, pk) for key, pk, _ in private],
+        "hidden": len(private) - drafts,
+        "drafts": drafts,
+    }
+
+
+def _page_from_database(request, user, search, limit, offset, rows, total):
+    """(ids, total) of a page cached per member: for staff, deep pages, searches, no cache."""
+    if total is not None:
+        pass  # known from the member's merged list
+    elif search:
+        # Counted per search (the trigram index finds the matches).
+        total = cache.read_through(
+            request,
+            f"posts:count:{_member_scope(user)[0]}:{cache.digest(search)}",
+            versions_of=_member_scope(user)[1],
+            compute=lambda: Post.objects.visible_to(user).search(search).count(),
+        )
+    else:
+        total = _counts_seen(request, user).total_for(user)
+    if limit == 0 or offset >= total:
+        return [], total
+
+    def page_ids():
+        ids = visible.search(search).newest_first().values("pk")[offset : offset + limit]
+        return rows.fetch(Post.objects.filter(pk__in=Subquery(ids)).newest_first())
+
+    visible = Post.objects.visible_to(user)
+    scope, names = _member_scope(user)
+    key = f"posts:ids:{scope}:{cache.digest(search)}:{limit}:{offset}"
+    return cache.read_through(request, key, versions_of=names, compute=page_ids), total
+
+
+def plan_post_list(request, member_id: int, *, limit: int, offset: int) -> None:
+    """Want the everyone's list and the page's posts, as this process last saw them, at once.
+
+    (The member's own list is wanted with every member's request: posts/apps.py.)
+    """
+    cache.want(request, entries={NEWEST_KEY: ("posts",)})
+    newest, own = cache.kept(NEWEST_KEY), cache.kept(own_key(member_id))
+    if newest is not None and own is not None and own["private"] is not None:
+        cache.want(request, entries=post_entry_keys(_Merged(newest, own).page(offset, limit)))
+
+
 def post_detail(*, request, user, post_id: int) -> dict | None:
     """The post `post_id` as `PostOut` for `user`, or None when there is none they may see."""
-    entry = _entries(request, [post_id], rows := _Rows(user))[post_id]
+    entry = _entries(request, [post_id], rows := _Rows(request, user))[post_id]
     if entry is None or not can_see(user, **entry["visibility"]):
         return None
     liked = _liked_among(request, user, [post_id], rows, keep=False)
@@ -180,52 +294,72 @@ def _counts_seen(request, user) -> PostCountsSeen:
     return PostCountsSeen(*totals, *own)
 
 
+def post_entry_keys(ids: list[int]) -> dict[str, tuple[str, ...]]:
+    """The cache entries of these posts: {key: its version names}."""
+    return {f"post:{post_id}": (f"post:{post_id}", "users") for post_id in ids}
+
+
 def _entries(request, ids: list[int], rows: _Rows) -> dict[int, dict | None]:
     """{id: entry} of these posts (None: no such post): cached, else one query for them all."""
-    post_ids = {f"post:{post_id}": post_id for post_id in ids}
+    keys = post_entry_keys(ids)
+    post_ids = dict(zip(keys, ids, strict=True))
 
     def compute_missing(missing):
-        if rows.liked(ids) is None:  # this request's query did not bring them already
+        if not rows.fetched(ids):  # this request's query did not bring them already
             rows.fetch(Post.objects.filter(pk__in=ids), ids=ids)
         return {key: rows.found[post_ids[key]][0] for key in missing if post_ids[key] in rows.found}
 
-    entries = cache.read_many(
-        request, {key: (key, "users") for key in post_ids}, compute_missing=compute_missing
-    )
+    entries = cache.read_many(request, keys, compute_missing=compute_missing)
     return {post_id: entries[key] for key, post_id in post_ids.items()}
+
+
+def _cached_likes(request, user) -> frozenset | None:
+    """The posts the caller liked, if the cache holds them (read with the token's user)."""
+    if not user.is_authenticated:
+        return frozenset()
+    key = f"likes:{user.pk}"
+    likes = cache.get_many(request, {key: (f"votes-of:{user.pk}",)}).get(key)
+    return None if likes is None or likes == TOO_MANY_LIKES else likes
 
 
 def _liked_among(request, user, ids: list[int], rows: _Rows, *, keep=True) -> set[int]:
     """Which of `ids` the caller liked.
 
-    From their cached likes; else from this page's cached flags; else from this request's query
-    if one ran for these posts (the flags then kept for the page, when `keep`); else from one
-    query for all their likes, kept for their next requests.
+    From their cached likes, or this request's query; else from this page's cached flags; else
+    from one query for all their likes, kept for their next requests (or, past
+    LIKES_CACHED_MAX, for this page's). A page's flags from a query are kept for the page when
+    `keep`: the same page again then needs no query.
     """
-    if not user.is_authenticated or not ids:
-        return set()
-    votes = (f"votes-of:{user.pk}",)
-    likes_key = f"likes:{user.pk}"
-    page_key = f"liked:{user.pk}:{cache.digest(','.join(map(str, ids)))}"
-    found = cache.get_many(request, {likes_key: votes, page_key: votes})
-    likes = found.get(likes_key)
-    if likes is not None and likes != TOO_MANY_LIKES:
-        return likes.intersection(ids)
-    if page_key in found:
-        return found[page_key]
     flags = rows.liked(ids)
-    if flags is None and likes is None:
+    if flags is not None or not ids:
+        if rows.likes is None and keep and ids:
+            cache.put_many(
+                request, {_page_likes_key(user, ids): (_votes_of(user), frozenset(flags))}
+            )
+        return flags or set()
+    page_key = _page_likes_key(user, ids)
+    if keep:
+        found = cache.get_many(request, {page_key: _votes_of(user)})
+        if page_key in found:
+            return found[page_key]
+    likes_key = f"likes:{user.pk}"
+    if cache.get_many(request, {likes_key: _votes_of(user)}).get(likes_key) != TOO_MANY_LIKES:
         likes = _likes(user)
-        cache.put_many(request, {likes_key: (votes, likes)})
+        cache.put_many(request, {likes_key: (_votes_of(user), likes)})
         if likes != TOO_MANY_LIKES:
             return likes.intersection(ids)
-    if flags is None:  # too many likes to keep: ask about this page
-        flags = set(
-            Vote.objects.filter(user=user, post_id__in=ids).values_list("post_id", flat=True)
-        )
+    flags = set(Vote.objects.filter(user=user, post_id__in=ids).values_list("post_id", flat=True))
     if keep:
-        cache.put_many(request, {page_key: (votes, frozenset(flags))})
+        cache.put_many(request, {page_key: (_votes_of(user), frozenset(flags))})
     return flags
+
+
+def _votes_of(user) -> tuple[str]:
+    return (f"votes-of:{user.pk}",)
+
+
+def _page_likes_key(user, ids) -> str:
+    return f"liked:{user.pk}:{cache.digest(','.join(map(str, ids)))}"
 
 
 def _likes(user):

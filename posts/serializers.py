@@ -4,6 +4,7 @@ from django.db import models
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from core.rendering import iso_datetime
 
 from .models import Post
 
@@ -59,9 +60,6 @@ class PostOutSerializer(serializers.Serializer):
         return data
 
 
-_datetime = serializers.DateTimeField()  # DRF's own rendering of a datetime, for post_entry
-
-
 def post_entry(row: dict) -> dict:
     """What the read cache keeps of a post, from a `.values()` row (posts.selectors).
 
@@ -76,12 +74,12 @@ def post_entry(row: dict) -> dict:
             "title": row["title"],
             "content": row["content"],
             "published": row["published"],
-            "created_at": _datetime.to_representation(row["created_at"]),
+            "created_at": iso_datetime(row["created_at"]),
             "owner_id": row["owner_id"],
             "owner": {
                 "id": row["owner_id"],
                 "email": row["owner__email"],
-                "created_at": _datetime.to_representation(row["owner__created_at"]),
+                "created_at": iso_datetime(row["owner__created_at"]),
             },
         },
         "votes": row["vote_count"],

@@ -12,9 +12,10 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core import cache
 from core.exceptions import RequestValidationError
-from core.generics import APIView, IdLookupAPIView, parse_id
-from core.pagination import SkipLimitPagination
+from core.generics import APIView, IdLookupAPIView, id_or_none, parse_id
+from core.pagination import PAGE_DEFAULTS, SkipLimitPagination, plain_int
 from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
 
 from . import selectors, services
@@ -115,6 +116,8 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
         return PostOutSerializer if self.action in ("list", "retrieve") else PostSerializer
 
     def search_term(self) -> str:
+        if "search" not in self.request.query_params:
+            return ""  # the usual list: nothing to validate
         params = PostSearchSerializer(data=self.request.query_params)
         if not params.is_valid():
             raise RequestValidationError(params.errors, location="query")
@@ -133,6 +136,15 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
             offset=paginator.offset,
         )
         return paginator.get_paginated_response(page)
+
+    def plan_reads(self, request, member_id):
+        if self.action == "retrieve" and (pk := id_or_none(self.kwargs["pk"])) is not None:
+            cache.want(request, entries=selectors.post_entry_keys([pk]))
+        elif self.action == "list" and member_id and "search" not in request.query_params:
+            query = request.query_params
+            limit, skip = (plain_int(query.get(name), default=d) for name, d in PAGE_DEFAULTS)
+            if limit is not None and skip is not None:
+                selectors.plan_post_list(request, member_id, limit=min(limit, 100), offset=skip)
 
     def retrieve(self, request, *args, **kwargs):
         pk = parse_id(kwargs["pk"])

@@ -1,10 +1,14 @@
 """Cached reads (core.cache, API_CACHE) give exactly the answers the database would."""
 
+import socket
+
 import pytest
-from django.core.cache import cache as django_cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 
+from accounts.services import tokens_issue
 from conftest import authorize
+from core import cache as api_cache
 from moderation import services as moderation
 from posts.models import Vote
 from posts.tests.factories import PostFactory
@@ -12,9 +16,13 @@ from posts.tests.factories import PostFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _cache_on(settings):
+@pytest.fixture(autouse=True, params=["local memory", "redis"])
+def _cache_on(request, settings):
+    """Every test with each store: Django's local-memory cache, and Redis as in production."""
     settings.API_CACHE = True
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    api_cache.memory.clear()
 
 
 def test_a_repeated_list_is_served_from_the_cache_without_a_query(
@@ -132,11 +140,40 @@ def test_lists_are_cached_per_viewer(user, other_user):
 def test_a_failing_cache_falls_back_to_the_database(auth_client, monkeypatch):
     PostFactory()
 
-    def broken(*args, **kwargs):
-        raise ConnectionError("cache down")
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache down")
 
-    monkeypatch.setattr(django_cache, "get_many", broken)
+            return fail
+
+    monkeypatch.setattr(api_cache, "_store", Down)
 
     response = auth_client.get("/posts/")
     assert response.status_code == 200
     assert response["X-Total-Count"] == "1"
+    assert auth_client.post("/posts/", {"title": "t", "content": "c"}).status_code == 201
+    assert auth_client.get("/posts/")["X-Total-Count"] == "2"
+
+
+def test_a_redis_that_is_down_leaves_reads_and_writes_working(user):
+    """No server listens: every call to the cache fails at once, and the database answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    down = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{closed}/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user)['access_token']}")
+    post = PostFactory()
+
+    with override_settings(CACHES={"default": down}):
+        api_cache.memory.clear()
+        assert client.get("/posts/").json()[0]["Post"]["id"] == post.pk
+        assert client.post("/vote/", {"post_id": post.pk, "dir": 1}).status_code == 201
+        assert client.get(f"/posts/{post.pk}").json()["votes"] == 1
+        assert client.get(f"/users/{user.pk}").status_code == 200
+    api_cache.memory.clear()

@@ -3,8 +3,6 @@ per email; every rate from the environment."""
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +12,6 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -240,42 +237,14 @@ def test_the_default_stops_a_password_guessing_run_well_before_60_tries(settings
 # The cache behind the counters ------------------------------------------------------------
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    """A private Redis server for this test (the Debian package's binary), as REDIS_URL."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def test_with_redis_every_worker_shares_the_failed_login_budget(rates, redis_url, user):
+def test_with_redis_every_worker_shares_the_failed_login_budget(rates, redis_cache, user):
     rates(login_email="2/hour", login="3/min")
-    redis = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}
     client = APIClient()
 
-    with override_settings(CACHES={"default": redis}):  # undone before the server stops
-        statuses = [log_in(client, user.email, "wrong-password").status_code for _ in range(2)]
-        blocked = log_in(client, user.email)
-        other_email = log_in(client, UserFactory().email)  # the 4th login from this client
-        failures = cache.get(LoginEmailRateThrottle().key_for(user.email))
+    statuses = [log_in(client, user.email, "wrong-password").status_code for _ in range(2)]
+    blocked = log_in(client, user.email)
+    other_email = log_in(client, UserFactory().email)  # the 4th login from this client
+    failures = redis_cache.get(LoginEmailRateThrottle().key_for(user.email))
 
     assert statuses == [403, 403]
     assert assert_throttled(blocked, max_wait=3600) > 3500

@@ -7,6 +7,7 @@ from accounts.tests.factories import UserFactory
 from conftest import authorize
 from core import cache
 from moderation import services as moderation
+from posts import selectors
 from posts.models import Vote
 
 from .factories import PostFactory
@@ -14,9 +15,12 @@ from .factories import PostFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _cache_on(settings):
+@pytest.fixture(autouse=True, params=["local memory", "redis"])
+def _cache_on(request, settings):
+    """Every test with each store: Django's local-memory cache, and Redis as in production."""
     settings.API_CACHE = True
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
     cache.memory.clear()
 
 
@@ -29,12 +33,11 @@ def ids_of(response) -> list[int]:
     return [item["Post"]["id"] for item in response.json()]
 
 
-def page_keys() -> set[str]:
-    """The scopes of the cached pages of post ids in this process: `everyone` or a member's."""
-    return {key.split(":")[2] for key in cache.memory.entries if key.startswith("posts:ids:")}
+def pages_cached_per_member() -> set[str]:
+    return {key for key in cache.memory.entries if key.startswith("posts:ids:")}
 
 
-def test_members_who_see_the_same_posts_share_one_cached_page():
+def test_members_who_see_the_same_posts_share_one_cached_list():
     posts = PostFactory.create_batch(3)
     readers = [member() for _ in range(4)]
 
@@ -42,20 +45,54 @@ def test_members_who_see_the_same_posts_share_one_cached_page():
 
     assert all(ids_of(page) == [post.pk for post in reversed(posts)] for page in pages)
     assert all(page["X-Total-Count"] == "3" for page in pages)
-    assert page_keys() == {"everyone"}
+    assert cache.kept(selectors.NEWEST_KEY)["keys"][0][1] == posts[-1].pk
+    assert pages_cached_per_member() == set()
 
 
-def test_a_member_with_a_draft_gets_a_page_of_their_own(user, auth_client):
-    public = PostFactory()
+def test_a_member_with_drafts_gets_them_merged_into_the_shared_list(user, auth_client):
+    older, newer = PostFactory.create_batch(2)
     draft = PostFactory(owner=user, published=False)
+    between = PostFactory(owner=user, published=False, created_at=older.created_at)  # a tie
     _, other = member()
 
     mine = auth_client.get("/posts/")
     theirs = other.get("/posts/")
+    second = auth_client.get("/posts/?limit=2&skip=2")
 
-    assert (ids_of(mine), mine["X-Total-Count"]) == ([draft.pk, public.pk], "2")
-    assert (ids_of(theirs), theirs["X-Total-Count"]) == ([public.pk], "1")
-    assert page_keys() == {"everyone", f"{user.pk}"}
+    assert ids_of(mine) == [draft.pk, newer.pk, between.pk, older.pk]
+    assert mine["X-Total-Count"] == "4"
+    assert (ids_of(theirs), theirs["X-Total-Count"]) == ([newer.pk, older.pk], "2")
+    assert ids_of(second) == [between.pk, older.pk]
+    assert [key for _, key in cache.kept(selectors.own_key(user.pk))["private"]] == [
+        draft.pk,
+        between.pk,
+    ]
+    assert pages_cached_per_member() == set()
+
+
+def test_a_member_with_more_drafts_than_kept_gets_pages_of_their_own(
+    user, auth_client, monkeypatch
+):
+    monkeypatch.setattr(selectors, "OWN_KEPT", 1)
+    public = PostFactory()
+    drafts = PostFactory.create_batch(2, owner=user, published=False)
+
+    page = auth_client.get("/posts/")
+
+    assert ids_of(page) == [drafts[1].pk, drafts[0].pk, public.pk]
+    assert page["X-Total-Count"] == "3"
+    assert len(pages_cached_per_member()) == 1
+
+
+def test_a_page_deeper_than_the_shared_list_comes_from_the_database(auth_client, monkeypatch):
+    monkeypatch.setattr(selectors, "NEWEST_KEPT", 3)
+    posts = PostFactory.create_batch(5)
+
+    page = auth_client.get("/posts/?limit=2&skip=2")
+
+    assert ids_of(page) == [posts[2].pk, posts[1].pk]
+    assert page["X-Total-Count"] == "5"
+    assert len(pages_cached_per_member()) == 1
 
 
 def test_publishing_the_last_draft_brings_a_member_back_to_the_shared_page(user, auth_client):
