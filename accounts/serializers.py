@@ -32,6 +32,14 @@ def user_out(user: User) -> dict:
     return {"id": user.pk, "email": user.email, "created_at": iso_datetime(user.created_at)}
 
 
+USER_FIELDS = ("id", "email", "created_at")
+
+
+def user_row_out(row: dict) -> dict:
+    """`user_out` of a `.values(*USER_FIELDS)` row."""
+    return {"id": row["id"], "email": row["email"], "created_at": iso_datetime(row["created_at"])}
+
+
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)

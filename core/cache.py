@@ -31,6 +31,7 @@ to the database and rate counters let requests through.
 
 import hashlib
 import logging
+import os
 import pickle
 import secrets
 import threading
@@ -113,28 +114,44 @@ def _new_version() -> int:
 
 
 class _RedisStore:
-    """django-redis's connection, used directly: a pipeline is one round trip for the batch.
+    """Commands sent together on a connection of django-redis's pool: one round trip a batch.
 
-    (Through Django's cache API each read and each counter is a round trip of its own, and
-    django-redis counts with a Lua script.) Versions are kept as plain integers, entries
-    pickled.
+    Through Django's cache API each read and each counter is a round trip of its own (and
+    django-redis counts with a Lua script); through a redis-py pipeline each batch also pays
+    the pool's checks, about as much again. So each process (and thread) keeps one connection
+    of the pool's kind for these batches, and drops it on any error. Versions are kept as plain
+    integers, entries pickled.
     """
+
+    _local = threading.local()
 
     def __init__(self, backend):
         self.backend = backend
-        self.client = backend.client.get_client(write=True)
+        self.pool = backend.client.get_client(write=True).connection_pool
 
     def key(self, key: str) -> str:
         return self.backend.make_key(key)
 
+    def _run(self, commands: list[tuple]) -> list:
+        local = self._local
+        if getattr(local, "owner", None) != (os.getpid(), id(self.pool)):
+            local.connection = self.pool.make_connection()  # never shared after a fork
+            local.owner = (os.getpid(), id(self.pool))
+        connection = local.connection
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            return [connection.read_response() for _ in commands]
+        except BaseException:
+            connection.disconnect()  # its replies may be half read: start again next time
+            raise
+
     def batch(self, counters: dict[str, int], keys: list[str]) -> tuple[dict, dict]:
-        pipe = self.client.pipeline(transaction=False)
-        for key, seconds in counters.items():
-            pipe.incr(self.key(key))
-            pipe.expire(self.key(key), seconds, nx=True)
+        commands = []
+        for key in counters:
+            commands += [("INCR", self.key(key)), ("EXPIRE", self.key(key), counters[key], "NX")]
         if keys:
-            pipe.mget([self.key(key) for key in keys])
-        results = pipe.execute()
+            commands.append(("MGET", *(self.key(key) for key in keys)))
+        results = self._run(commands)
         counts = dict(zip(counters, results[0 : 2 * len(counters) : 2], strict=True))
         found = {}
         for key, raw in zip(keys, results[-1] if keys else (), strict=True):
@@ -151,16 +168,20 @@ class _RedisStore:
         return str(value).encode() if key.startswith(VERSION_PREFIX) else pickle.dumps(value, 5)
 
     def add_many(self, values: dict, seconds: int) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key, value in values.items():
-            pipe.set(self.key(key), self._encode(key, value), ex=seconds, nx=True)
-        pipe.execute()
+        self._run(
+            [
+                ("SET", self.key(key), self._encode(key, value), "EX", seconds, "NX")
+                for key, value in values.items()
+            ]
+        )
 
     def set_many(self, values: dict, seconds: int) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key, value in values.items():
-            pipe.set(self.key(key), self._encode(key, value), ex=seconds)
-        pipe.execute()
+        self._run(
+            [
+                ("SET", self.key(key), self._encode(key, value), "EX", seconds)
+                for key, value in values.items()
+            ]
+        )
 
 
 class _DjangoStore:

@@ -1,11 +1,11 @@
 """`skip`/`limit` paging as the original API did it, with `Link` and `X-Total-Count` headers."""
 
 import re
+from urllib import parse
 
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 from .exceptions import RequestValidationError
 
@@ -92,9 +92,16 @@ class SkipLimitPagination(LimitOffsetPagination):
         return Response(data, headers=headers)
 
     def _page_url(self, skip: int) -> str:
-        url = self.request.build_absolute_uri()
-        url = replace_query_param(url, self.limit_query_param, self.limit)
-        return replace_query_param(url, self.offset_query_param, skip)
+        """This URL with `limit` and `skip` set, sorted: DRF's replace_query_param, done once."""
+        if not hasattr(self, "_url"):  # parsed once for both links
+            self._url = parse.urlsplit(self.request.build_absolute_uri())
+            self._query = parse.parse_qs(self._url.query, keep_blank_values=True)
+        query = {
+            **self._query,
+            self.limit_query_param: [str(self.limit)],
+            self.offset_query_param: [str(skip)],
+        }
+        return self._url._replace(query=parse.urlencode(sorted(query.items()), doseq=True)).geturl()
 
     def get_paginated_response_schema(self, schema):
         return schema

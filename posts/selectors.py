@@ -14,15 +14,14 @@ Without a cache, or on a miss, each part costs at most one query: a list is at m
 the token's user, whatever the page size, and a post by id two.
 """
 
-import heapq
-import itertools
 from dataclasses import dataclass
 
+from django.db import router
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from accounts.models import User
 from core import cache
-from core.db import EpochMicroseconds, plain_rows
+from core.db import CompiledValues, EpochMicroseconds, plain_rows
 
 from .models import Post, PostCounts, PostTotals, Vote, can_see
 from .serializers import post_entry, post_out
@@ -69,6 +68,20 @@ class PostCountsSeen:
         return not user.is_staff and not (self.own_hidden or self.own_drafts)
 
 
+def _liked_by(user_id):
+    return Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user_id))
+
+
+_ENTRIES = CompiledValues(lambda ids: Post.objects.filter(pk__in=ids).values(*ENTRY_FIELDS))
+_ENTRIES_AND_LIKED = CompiledValues(
+    lambda ids, user_id: (
+        Post.objects.filter(pk__in=ids)
+        .annotate(liked=_liked_by(user_id))
+        .values(*ENTRY_FIELDS, "liked")
+    )
+)
+
+
 class _Rows:
     """What the database said in this request: {post id: (entry, liked by the caller)}.
 
@@ -82,21 +95,29 @@ class _Rows:
         self.found = {}
         self.asked = set()
 
-    def fetch(self, posts, *, ids=None) -> list[int]:
-        """One query: the posts' entries (and whether the caller liked each); ids, in order.
-
-        `ids`: the posts asked for by id, some of which may no longer exist.
-        """
+    def fetch(self, posts) -> list[int]:
+        """One query for the posts of a queryset: their entries; their ids, in order."""
         if self.likes is None:
-            liked = Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=self.user.pk))
-            rows = posts.annotate(liked=liked).values(*ENTRY_FIELDS, "liked")
+            rows = posts.annotate(liked=_liked_by(self.user.pk)).values(*ENTRY_FIELDS, "liked")
         else:
             rows = posts.values(*ENTRY_FIELDS)
+        return self._found(rows, asked=None)
+
+    def fetch_ids(self, ids: list[int]) -> list[int]:
+        """One query for these posts, some of which may no longer exist (compiled once)."""
+        using = router.db_for_read(Post)
+        if self.likes is None:
+            rows = _ENTRIES_AND_LIKED(ids, self.user.pk, using=using)
+        else:
+            rows = _ENTRIES(ids, using=using)
+        return self._found(rows, asked=ids)
+
+    def _found(self, rows, *, asked) -> list[int]:
         fetched = []
         for row in rows:
             self.found[row["id"]] = (post_entry(row), row.get("liked"))
             fetched.append(row["id"])
-        self.asked.update(fetched if ids is None else ids)
+        self.asked.update(fetched if asked is None else asked)
         return fetched
 
     def fetched(self, ids) -> bool:
@@ -140,11 +161,43 @@ class _Merged:
         return self.newest["public"] + self.own["hidden"] + self.own["drafts"]
 
     def page(self, offset: int, limit: int) -> list[int]:
-        if limit == 0:
-            return []
-        wanted = offset + limit  # no post past this place in either list can reach the page
-        merged = heapq.merge(self.newest["keys"][:wanted], self.own["private"], reverse=True)
-        return [post_id for _, post_id in itertools.islice(merged, offset, wanted)]
+        """The ids at `offset`..`offset + limit` of the merged list (within NEWEST_KEPT).
+
+        Each private post's place is its rank among the member's private posts plus the number
+        of newer public ones; the public posts fill the places between.
+        """
+        newest, end = self.newest["keys"], offset + limit
+        placed = []  # (place, id) of the private posts before `end`, in order
+        for rank, key in enumerate(self.own["private"]):
+            place = rank + _count_newer(newest, key)
+            if place >= end:
+                break
+            placed.append((place, key[1]))
+        mine = sum(1 for place, _ in placed if place < offset)
+        public = offset - mine  # the public posts before `offset`
+        ids = []
+        for place in range(offset, end):
+            if mine < len(placed) and placed[mine][0] == place:
+                ids.append(placed[mine][1])
+                mine += 1
+            elif public < len(newest):
+                ids.append(newest[public][1])
+                public += 1
+            else:
+                break
+        return ids
+
+
+def _count_newer(keys: list[tuple], key: tuple) -> int:
+    """How many of `keys` (sorted newest first) sort before `key`."""
+    low, high = 0, len(keys)
+    while low < high:
+        middle = (low + high) // 2
+        if keys[middle] > key:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def _merged(request, user) -> _Merged | None:
@@ -306,7 +359,7 @@ def _entries(request, ids: list[int], rows: _Rows) -> dict[int, dict | None]:
 
     def compute_missing(missing):
         if not rows.fetched(ids):  # this request's query did not bring them already
-            rows.fetch(Post.objects.filter(pk__in=ids), ids=ids)
+            rows.fetch_ids(ids)
         return {key: rows.found[post_ids[key]][0] for key in missing if post_ids[key] in rows.found}
 
     entries = cache.read_many(request, keys, compute_missing=compute_missing)
@@ -364,6 +417,12 @@ def _page_likes_key(user, ids) -> str:
 
 def _likes(user):
     """Every post `user` liked, or TOO_MANY_LIKES past LIKES_CACHED_MAX."""
-    liked = Vote.objects.filter(user=user).values_list("post_id", flat=True)
-    liked = list(liked[: LIKES_CACHED_MAX + 1])
+    liked = [row["post_id"] for row in _LIKES(user.pk, using=router.db_for_read(Vote))]
     return TOO_MANY_LIKES if len(liked) > LIKES_CACHED_MAX else frozenset(liked)
+
+
+_LIKES = CompiledValues(
+    lambda user_id: (
+        Vote.objects.filter(user_id=user_id).order_by().values("post_id")[: LIKES_CACHED_MAX + 1]
+    )
+)

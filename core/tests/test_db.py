@@ -3,9 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.db.models import Exists, OuterRef
 
-from core.db import EpochMicroseconds, plain_rows
-from posts.models import Post
+from core.db import CompiledValues, EpochMicroseconds, plain_rows
+from posts.models import Post, Vote
 from posts.tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +32,20 @@ def test_epoch_microseconds_counts_every_microsecond_since_1970():
 
     assert dict(keys) == expected
     assert dict(plain_rows(keys)) == expected
+
+
+def test_a_compiled_query_gives_what_the_queryset_gives_for_any_values():
+    posts = PostFactory.create_batch(4)
+    voter = posts[0].owner
+    Vote.objects.create(user=voter, post=posts[1])
+
+    def build(ids, user_id):
+        liked = Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user_id))
+        return Post.objects.filter(pk__in=ids).annotate(liked=liked).values("id", "title", "liked")
+
+    compiled = CompiledValues(build)
+    for ids in ([posts[1].pk], [posts[0].pk, posts[1].pk], [posts[3].pk, 999_999, posts[1].pk]):
+        for user_id in (voter.pk, posts[2].owner_id):
+            assert compiled(ids, user_id) == list(build(ids, user_id)), (ids, user_id)
+    assert compiled([], voter.pk) == []
+    assert len(compiled.compiled) == (3 if connection.vendor == "postgresql" else 0)

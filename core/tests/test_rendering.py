@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone as django_timezone
 from rest_framework import serializers
 
-from accounts.serializers import UserSerializer, user_out
+from accounts.serializers import USER_FIELDS, UserSerializer, user_out, user_row_out
 from accounts.tests.factories import UserFactory
 from core.rendering import iso_datetime
 
@@ -31,3 +31,10 @@ def test_user_out_is_what_the_user_serializer_renders():
     for user in [UserFactory(), UserFactory(email="Ann.Ö@example.com")]:
         assert user_out(user) == UserSerializer(user).data
         assert list(user_out(user)) == ["id", "email", "created_at"]
+
+
+@pytest.mark.django_db
+def test_user_row_out_is_user_out_of_the_same_user():
+    user = UserFactory()
+    row = type(user).objects.filter(pk=user.pk).values(*USER_FIELDS).get()
+    assert user_row_out(row) == user_out(user)

@@ -1,5 +1,7 @@
 """The cached read path (posts.selectors): shared where views are the same, exact after writes."""
 
+import random
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -216,3 +218,24 @@ def test_a_member_who_liked_too_many_to_keep_still_sees_the_right_flags(
         assert flags == {liked[0].pk: True, liked[1].pk: True, plain.pk: False}
     assert auth_client.get(f"/posts/{plain.pk}").json()["voted"] is False
     assert auth_client.get(f"/posts/{liked[0].pk}").json()["voted"] is True
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_merged_page_is_that_page_of_both_lists_sorted_together(seed):
+    rng = random.Random(seed)
+    keys = rng.sample(range(10_000), 300)
+    public = sorted(((key // 3, post_id) for post_id, key in enumerate(keys[:250])), reverse=True)
+    private = sorted(((key // 3, 1000 + n) for n, key in enumerate(keys[250:])), reverse=True)
+    private = private[: rng.randint(0, len(private))]
+    kept = rng.choice([len(public), 120])  # the whole public list, or only its newest
+    merged = selectors._Merged(
+        {"keys": public[:kept], "public": len(public), "hidden": 0},
+        {"private": private, "hidden": 0, "drafts": len(private)},
+    )
+    everything = sorted(public + private, reverse=True)
+
+    for offset in range(0, kept, 7):
+        for limit in (0, 1, 10):
+            if offset + limit <= kept:
+                expected = [post_id for _, post_id in everything[offset : offset + limit]]
+                assert merged.page(offset, limit) == expected, (offset, limit)
