@@ -39,16 +39,6 @@ class EpochMicroseconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def plain_rows(queryset) -> list[tuple]:
-    """The rows of a `values_list()` of integers and booleans, as the database driver gives
-    them: Django's per-row conversion costs more than the query for a thousand rows. Not for
-    other types (a datetime stays a string on SQLite)."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 class CompiledValues:
     """A `values()` query Django compiles once per process and shape, then runs with new values.
 
@@ -56,13 +46,14 @@ class CompiledValues:
     costs, on paths that run one on every cache miss. `build(*args)` returns the queryset;
     each arg is an int or a list of ints (a list's length is part of the shape). On PostgreSQL,
     whose driver returns each column as its Python type, the compiled SQL is reused; elsewhere
-    the queryset runs as usual.
+    the queryset runs as usual. Rows are dicts, or tuples for a `values_list()` (`tuples`).
     """
 
     _SENTINEL = -(10**15)  # no id is ever this: marks where each value goes among the params
 
-    def __init__(self, build):
+    def __init__(self, build, *, tuples: bool = False):
         self.build = build
+        self.tuples = tuples
         self.compiled = {}  # (alias, shape) -> (sql, [(param index, arg, item)], params)
 
     def __call__(self, *args, using="default") -> list[dict]:
@@ -80,6 +71,8 @@ class CompiledValues:
             params[index] = args[arg] if item is None else args[arg][item]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            if self.tuples:
+                return cursor.fetchall()
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

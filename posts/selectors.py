@@ -21,7 +21,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 
 from accounts.models import User
 from core import cache
-from core.db import CompiledValues, EpochMicroseconds, plain_rows
+from core.db import CompiledValues, EpochMicroseconds
 
 from .models import Post, PostCounts, PostTotals, Vote, can_see
 from .serializers import post_entry, post_out
@@ -217,8 +217,18 @@ def own_key(member_id: int) -> str:
 
 def _newest() -> dict:
     """Everyone's NEWEST_KEPT newest posts ({"keys": [(sort key, id)]}) and the totals."""
+    rows = _NEWEST(using=router.db_for_read(Post))
+    if rows:
+        public, hidden = rows[0][2] or 0, rows[0][3] or 0
+    else:  # nobody's posts to show: the totals on their own
+        current = PostTotals.objects.current()
+        public, hidden = current.public, current.hidden
+    return {"keys": [(key, pk) for key, pk, *_ in rows], "public": public, "hidden": hidden}
+
+
+def _newest_query():
     totals = PostTotals.objects.filter(pk=PostTotals.ONLY)
-    rows = plain_rows(
+    return (
         Post.objects.public()
         .newest_first()
         .annotate(
@@ -228,12 +238,6 @@ def _newest() -> dict:
         )
         .values_list("key", "id", "total_public", "total_hidden")[:NEWEST_KEPT]
     )
-    if rows:
-        public, hidden = rows[0][2] or 0, rows[0][3] or 0
-    else:  # nobody's posts to show: the totals on their own
-        current = PostTotals.objects.current()
-        public, hidden = current.public, current.hidden
-    return {"keys": [(key, pk) for key, pk, *_ in rows], "public": public, "hidden": hidden}
 
 
 def _own(user) -> dict:
@@ -241,13 +245,7 @@ def _own(user) -> dict:
 
     `private` is None past OWN_KEPT: their list then comes from the database.
     """
-    private = plain_rows(
-        Post.objects.filter(owner=user)
-        .exclude(published=True, hidden_at__isnull=True)
-        .newest_first()
-        .annotate(key=EpochMicroseconds("created_at"))
-        .values_list("key", "id", "published")[: OWN_KEPT + 1]
-    )
+    private = _OWN(user.pk, using=router.db_for_read(Post))
     if len(private) > OWN_KEPT:
         counts = PostCounts.objects.filter(owner=user).first() or PostCounts()
         return {"private": None, "hidden": counts.hidden, "drafts": counts.drafts}
@@ -257,6 +255,19 @@ def _own(user) -> dict:
         "hidden": len(private) - drafts,
         "drafts": drafts,
     }
+
+
+_NEWEST = CompiledValues(_newest_query, tuples=True)
+_OWN = CompiledValues(
+    lambda owner_id: (
+        Post.objects.filter(owner_id=owner_id)
+        .exclude(published=True, hidden_at__isnull=True)
+        .newest_first()
+        .annotate(key=EpochMicroseconds("created_at"))
+        .values_list("key", "id", "published")[: OWN_KEPT + 1]
+    ),
+    tuples=True,
+)
 
 
 def _page_from_database(request, user, search, limit, offset, rows, total):

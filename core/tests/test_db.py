@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
-from core.db import CompiledValues, EpochMicroseconds, plain_rows
+from core.db import CompiledValues, EpochMicroseconds
 from posts.models import Post, Vote
 from posts.tests.factories import PostFactory
 
@@ -31,7 +31,7 @@ def test_epoch_microseconds_counts_every_microsecond_since_1970():
     keys = Post.objects.annotate(key=EpochMicroseconds("created_at")).values_list("id", "key")
 
     assert dict(keys) == expected
-    assert dict(plain_rows(keys)) == expected
+    assert dict(CompiledValues(lambda: keys, tuples=True)()) == expected
 
 
 def test_a_compiled_query_gives_what_the_queryset_gives_for_any_values():
