@@ -1,16 +1,28 @@
 """Fixtures every app's tests share: users, clients and real tokens from the login endpoint."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from core.throttling import FixedWindowMixin
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # Argon2 is deliberately slow; tests check behaviour, not hashing cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _throttle_windows_stand_still(monkeypatch):
+    # Per-client and per-user rates count in fixed windows (a minute, an hour): a test that
+    # crossed a boundary would see its count start again. Their clock stands still in a test,
+    # one second into the current day.
+    start = time.time() // 86400 * 86400 + 1
+    monkeypatch.setattr(FixedWindowMixin, "timer", lambda self: start, raising=False)
 
 
 @pytest.fixture(autouse=True)
