@@ -43,10 +43,12 @@ class CompiledValues:
     """A `values()` query Django compiles once per process and shape, then runs with new values.
 
     Compiling a query costs about 2 ms of CPU here, five times what sending and reading it
-    costs, on paths that run one on every cache miss. `build(*args)` returns the queryset;
-    each arg is an int or a list of ints (a list's length is part of the shape). On PostgreSQL,
-    whose driver returns each column as its Python type, the compiled SQL is reused; elsewhere
-    the queryset runs as usual. Rows are dicts, or tuples for a `values_list()` (`tuples`).
+    costs, on paths that run one on every cache miss. `build(*args, **inline)` returns the
+    queryset; each arg is an int or a list of ints (a list's length is part of the shape), sent
+    as a parameter; `inline` values (a slice's bounds, a flag) are written into the SQL, so each
+    of their combinations is a shape of its own. On PostgreSQL, whose driver returns each column
+    as its Python type, the compiled SQL is reused; elsewhere the queryset runs as usual. Rows
+    are dicts, or tuples for a `values_list()` (`tuples`).
     """
 
     _SENTINEL = -(10**15)  # no id is ever this: marks where each value goes among the params
@@ -56,15 +58,19 @@ class CompiledValues:
         self.tuples = tuples
         self.compiled = {}  # (alias, shape) -> (sql, [(param index, arg, item)], params)
 
-    def __call__(self, *args, using="default") -> list[dict]:
+    def __call__(self, *args, using="default", **inline) -> list:
         connection = connections[using]
         if connection.vendor != "postgresql":
-            return list(self.build(*args).using(using))
+            return list(self.build(*args, **inline).using(using))
         if any(isinstance(arg, list) and not arg for arg in args):
             return []  # `IN ()` matches nothing
-        shape = (using, tuple(len(arg) if isinstance(arg, list) else None for arg in args))
+        shape = (
+            using,
+            tuple(len(arg) if isinstance(arg, list) else None for arg in args),
+            tuple(sorted(inline.items())),
+        )
         if shape not in self.compiled:
-            self.compiled[shape] = self._compile(args, using)
+            self.compiled[shape] = self._compile(args, inline, using)
         sql, slots, params = self.compiled[shape]
         params = list(params)
         for index, (arg, item) in slots.items():
@@ -76,7 +82,7 @@ class CompiledValues:
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def _compile(self, args, using):
+    def _compile(self, args, inline, using):
         """The SQL, its params, and {param index: (arg, item)} saying where each value goes."""
         sentinels = {}  # a value no id is ever -> (arg, item of a list arg, or None)
 
@@ -91,10 +97,10 @@ class CompiledValues:
             else mark(index)
             for index, arg in enumerate(args)
         ]
-        sql, params = self.build(*marks).using(using).query.sql_with_params()
+        sql, params = self.build(*marks, **inline).using(using).query.sql_with_params()
         slots = {
             index: sentinels[param] for index, param in enumerate(params) if param in sentinels
         }
-        if len(slots) != len(sentinels):
-            raise ValueError("each value must appear once among the compiled query's params")
+        if set(slots.values()) != set(sentinels.values()):
+            raise ValueError("each value must be a parameter of the compiled query")
         return sql, slots, params

@@ -46,7 +46,7 @@ class PostQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.public()
         shown = Q(published=True) if user.is_staff else Q(published=True, hidden_at__isnull=True)
-        return self.filter(shown | Q(owner=user))
+        return self.filter(shown | Q(owner_id=user.pk))
 
     def public(self):
         """What everyone sees: published posts that no moderator hid."""

@@ -3,15 +3,18 @@
 A list is put together from parts that change at different rates, each cached on its own
 (core.cache), so a write retires only what it changed:
 
-- the page's post ids: shared by every member who sees what everyone sees (no drafts or hidden
-  posts of their own, not staff), per member otherwise; a new post retires them;
+- everyone's NEWEST_KEPT newest public posts, one list shared by every member, retired by a new
+  post; each member's own drafts and hidden posts are merged into it (`_Merged`), from a short
+  list of their own. Staff, searches and pages past the shared list page in the database,
+  cached per member;
 - each post's entry (its `Post` shape, vote count, hidden state), under the post's own version:
   an edit or a vote retires that one entry, never a page;
 - the caller's `voted` flags: the set of posts they liked, under their own votes' version;
 - `X-Total-Count`, from counters the database keeps (PostTotals, PostCounts), never a COUNT.
 
-Without a cache, or on a miss, each part costs at most one query: a list is at most three with
-the token's user, whatever the page size, and a post by id two.
+Without a cache each part costs at most one query: a list is at most three with the token's
+user, whatever the page size, and a post by id two. The queries a cache miss sends most are
+compiled once per process (core.db.CompiledValues).
 """
 
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from accounts.models import User
 from core import cache
 from core.db import CompiledValues, EpochMicroseconds
 
-from .models import Post, PostCounts, PostTotals, Vote, can_see
+from .models import Post, PostTotals, Vote, can_see
 from .serializers import post_entry, post_out
 
 ENTRY_FIELDS = (
@@ -33,8 +36,8 @@ ENTRY_FIELDS = (
     "published",
     "created_at",
     "owner_id",
-    "owner__email",
-    "owner__created_at",
+    "owner_email",
+    "owner_created_at",
     "hidden_at",
     "hidden_reason",
     "vote_count",
@@ -64,21 +67,30 @@ class PostCountsSeen:
             return self.total_public + self.total_hidden + self.own_drafts
         return self.total_public + self.own_hidden + self.own_drafts
 
-    def sees_what_everyone_sees(self, user) -> bool:
-        return not user.is_staff and not (self.own_hidden or self.own_drafts)
-
 
 def _liked_by(user_id):
     return Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user_id))
 
 
-_ENTRIES = CompiledValues(lambda ids: Post.objects.filter(pk__in=ids).values(*ENTRY_FIELDS))
-_ENTRIES_AND_LIKED = CompiledValues(
-    lambda ids, user_id: (
-        Post.objects.filter(pk__in=ids)
-        .annotate(liked=_liked_by(user_id))
-        .values(*ENTRY_FIELDS, "liked")
+def entry_rows(posts, *, liked_by: int | None = None):
+    """`posts` as the `.values()` rows post_entry() reads (with `liked` for `liked_by`).
+
+    The owner's columns come by a lookup per row (an index probe), never a join: a join lets
+    the planner hash the whole members table for a page of ten posts.
+    """
+    owner = User.objects.filter(pk=OuterRef("owner_id"))
+    posts = posts.annotate(
+        owner_email=Subquery(owner.values("email")),
+        owner_created_at=Subquery(owner.values("created_at")),
     )
+    if liked_by is None:
+        return posts.values(*ENTRY_FIELDS)
+    return posts.annotate(liked=_liked_by(liked_by)).values(*ENTRY_FIELDS, "liked")
+
+
+_ENTRIES = CompiledValues(lambda ids: entry_rows(Post.objects.filter(pk__in=ids)))
+_ENTRIES_AND_LIKED = CompiledValues(
+    lambda ids, user_id: entry_rows(Post.objects.filter(pk__in=ids), liked_by=user_id)
 )
 
 
@@ -97,11 +109,8 @@ class _Rows:
 
     def fetch(self, posts) -> list[int]:
         """One query for the posts of a queryset: their entries; their ids, in order."""
-        if self.likes is None:
-            rows = posts.annotate(liked=_liked_by(self.user.pk)).values(*ENTRY_FIELDS, "liked")
-        else:
-            rows = posts.values(*ENTRY_FIELDS)
-        return self._found(rows, asked=None)
+        liked_by = self.user.pk if self.likes is None else None
+        return self._found(entry_rows(posts, liked_by=liked_by), asked=None)
 
     def fetch_ids(self, ids: list[int]) -> list[int]:
         """One query for these posts, some of which may no longer exist (compiled once)."""
@@ -111,6 +120,10 @@ class _Rows:
         else:
             rows = _ENTRIES(ids, using=using)
         return self._found(rows, asked=ids)
+
+    def found_rows(self, rows) -> list[int]:
+        """A page's rows from a query of its own (entries, and likes unless they are cached)."""
+        return self._found(rows, asked=None)
 
     def _found(self, rows, *, asked) -> list[int]:
         fetched = []
@@ -243,12 +256,11 @@ def _newest_query():
 def _own(user) -> dict:
     """The member's own drafts and hidden posts ({"private": [(sort key, id)]}) and their counts.
 
-    `private` is None past OWN_KEPT: their list then comes from the database.
+    `private` is None past OWN_KEPT (and no counts): their list then comes from the database.
     """
     private = _OWN(user.pk, using=router.db_for_read(Post))
     if len(private) > OWN_KEPT:
-        counts = PostCounts.objects.filter(owner=user).first() or PostCounts()
-        return {"private": None, "hidden": counts.hidden, "drafts": counts.drafts}
+        return {"private": None}
     drafts = sum(1 for _, _, published in private if not published)
     return {
         "private": [(key, pk) for key, pk, _ in private],
@@ -288,8 +300,12 @@ def _page_from_database(request, user, search, limit, offset, rows, total):
         return [], total
 
     def page_ids():
-        ids = visible.search(search).newest_first().values("pk")[offset : offset + limit]
-        return rows.fetch(Post.objects.filter(pk__in=Subquery(ids)).newest_first())
+        if search:
+            ids = visible.search(search).newest_first().values("pk")[offset : offset + limit]
+            return rows.fetch(Post.objects.filter(pk__in=Subquery(ids)).newest_first())
+        shape = {"staff": user.is_staff, "offset": offset, "limit": limit}
+        liked = rows.likes is None
+        return rows.found_rows(_PAGE(user.pk, using=visible.db, liked=liked, **shape))
 
     visible = Post.objects.visible_to(user)
     scope, names = _member_scope(user)
@@ -328,19 +344,8 @@ def _counts_seen(request, user) -> PostCountsSeen:
 
     def query() -> dict:
         if not row:
-            totals = PostTotals.objects.filter(pk=PostTotals.ONLY)
-            found = (
-                User.objects.filter(pk=user.pk)
-                .annotate(
-                    total_public=Subquery(totals.values("public")),
-                    total_hidden=Subquery(totals.values("hidden")),
-                    own_hidden=F("post_counts__hidden"),
-                    own_drafts=F("post_counts__drafts"),
-                )
-                .values("total_public", "total_hidden", "own_hidden", "own_drafts")
-                .first()
-            )
-            row.update({name: value or 0 for name, value in (found or {}).items()})
+            found = _COUNTS(user.pk, using=router.db_for_read(User))
+            row.update({name: value or 0 for name, value in (found[0] if found else {}).items()})
         return row
 
     totals = cache.read_through(
@@ -356,6 +361,41 @@ def _counts_seen(request, user) -> PostCountsSeen:
         compute=lambda: (query()["own_hidden"], query()["own_drafts"]),
     )
     return PostCountsSeen(*totals, *own)
+
+
+def _counts_query(user_id):
+    totals = PostTotals.objects.filter(pk=PostTotals.ONLY)
+    return (
+        User.objects.filter(pk=user_id)
+        .annotate(
+            total_public=Subquery(totals.values("public")),
+            total_hidden=Subquery(totals.values("hidden")),
+            own_hidden=F("post_counts__hidden"),
+            own_drafts=F("post_counts__drafts"),
+        )
+        .values("total_public", "total_hidden", "own_hidden", "own_drafts")
+    )
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    """Who `visible_to` is asked about, in a query compiled for any member (see _PAGE)."""
+
+    pk: int
+    is_staff: bool
+    is_authenticated: bool = True
+
+
+def _page_query(user_id, *, staff, offset, limit, liked):
+    """A member's page, in one query: its ids from the index first, then their rows."""
+    visible = Post.objects.visible_to(_Viewer(user_id, staff))
+    ids = visible.newest_first().values("pk")[offset : offset + limit]
+    posts = Post.objects.filter(pk__in=Subquery(ids)).newest_first()
+    return entry_rows(posts, liked_by=user_id if liked else None)
+
+
+_COUNTS = CompiledValues(_counts_query)
+_PAGE = CompiledValues(_page_query)
 
 
 def post_entry_keys(ids: list[int]) -> dict[str, tuple[str, ...]]:

@@ -78,8 +78,8 @@ def post_entry(row: dict) -> dict:
             "owner_id": row["owner_id"],
             "owner": {
                 "id": row["owner_id"],
-                "email": row["owner__email"],
-                "created_at": iso_datetime(row["owner__created_at"]),
+                "email": row["owner_email"],
+                "created_at": iso_datetime(row["owner_created_at"]),
             },
         },
         "votes": row["vote_count"],

@@ -8,7 +8,7 @@ from rest_framework.renderers import JSONRenderer
 
 from accounts.tests.factories import UserFactory
 from posts.models import Post
-from posts.selectors import ENTRY_FIELDS
+from posts.selectors import entry_rows
 from posts.serializers import PostOutSerializer, post_entry, post_out
 
 from .factories import PostFactory, VoteFactory
@@ -22,7 +22,7 @@ def by_serializer(post: Post, *, voted: bool) -> bytes:
 
 
 def by_post_out(post: Post, *, voted: bool) -> bytes:
-    row = Post.objects.filter(pk=post.pk).values(*ENTRY_FIELDS).get()
+    row = entry_rows(Post.objects.filter(pk=post.pk)).get()
     return JSONRenderer().render(post_out(post_entry(row), voted=voted))
 
 
