@@ -1,12 +1,21 @@
-"""The report queue: moderators resolve, dismiss, or hide the post and resolve."""
+"""The report queue, and the moderation actions on the admins of the apps below.
+
+Moderators resolve or dismiss reports, hide posts and suspend members. The posts and users
+admins are extended here (and re-registered), so the lower apps never import moderation.
+"""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db.models import OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.models import User
+from core.db import SubqueryCount
 from core.exceptions import DomainError
+from posts import admin as posts_admin
+from posts.models import Post
 
 from . import services
 from .models import Report, queue_ordering
@@ -122,4 +131,90 @@ class ReportAdmin(admin.ModelAdmin):
                 report=report, moderator=moderator, reason=reason
             ),
             done="Hid the posts of {count} report(s).",
+        )
+
+
+admin.site.unregister(Post)
+
+
+@admin.register(Post)
+class PostAdmin(posts_admin.PostAdmin):
+    """Posts with their reports, and the hide and unhide actions."""
+
+    action_form = ModerationActionForm
+    list_display = [*posts_admin.PostAdmin.list_display[:-1], "report_count", "created_at"]
+    actions = ["hide", "unhide"]
+
+    def get_queryset(self, request):
+        reports = Report.objects.filter(post=OuterRef("pk")).values("pk")
+        return super().get_queryset(request).annotate(report_count=SubqueryCount(reports))
+
+    @admin.display(description="Reports", ordering="report_count")
+    def report_count(self, post):
+        return post.report_count
+
+    def has_hide_permission(self, request):
+        return request.user.has_perm("posts.hide_post")
+
+    @admin.action(description="Hide selected posts", permissions=["hide"])
+    def hide(self, request, queryset):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda post, moderator, reason: services.post_hide(
+                post=post, moderator=moderator, reason=reason
+            ),
+            done="Hid {count} post(s).",
+        )
+
+    @admin.action(description="Unhide selected posts", permissions=["hide"])
+    def unhide(self, request, queryset):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda post, moderator, reason: services.post_unhide(
+                post=post, moderator=moderator, reason=reason
+            ),
+            done="Unhid {count} post(s).",
+        )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(posts_admin.UserAdmin):
+    """Members with the suspend and reinstate actions."""
+
+    action_form = ModerationActionForm
+    actions = ["suspend", "reinstate"]
+
+    def has_suspend_permission(self, request):
+        return request.user.has_perm("accounts.suspend_user")
+
+    @admin.action(description="Suspend selected users", permissions=["suspend"])
+    def suspend(self, request, queryset):
+        # Refused for oneself, and for staff unless a superuser acts: shown per user.
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda user, moderator, reason: services.user_suspend(
+                user=user, moderator=moderator, reason=reason
+            ),
+            done="Suspended {count} user(s).",
+        )
+
+    @admin.action(description="Reinstate selected users", permissions=["suspend"])
+    def reinstate(self, request, queryset):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda user, moderator, reason: services.user_reinstate(
+                user=user, moderator=moderator, reason=reason
+            ),
+            done="Reinstated {count} user(s).",
         )
