@@ -78,7 +78,7 @@ def entry_rows(posts, *, liked_by: int | None = None):
     The owner's columns come by a lookup per row (an index probe), never a join: a join lets
     the planner hash the whole members table for a page of ten posts.
     """
-    owner = User.objects.filter(pk=OuterRef("owner_id"))
+    owner = User.objects.filter(pk=OuterRef("owner_id")).order_by()  # no sort per row
     posts = posts.annotate(
         owner_email=Subquery(owner.values("email")),
         owner_created_at=Subquery(owner.values("created_at")),
@@ -367,6 +367,7 @@ def _counts_query(user_id):
     totals = PostTotals.objects.filter(pk=PostTotals.ONLY)
     return (
         User.objects.filter(pk=user_id)
+        .order_by()
         .annotate(
             total_public=Subquery(totals.values("public")),
             total_hidden=Subquery(totals.values("hidden")),

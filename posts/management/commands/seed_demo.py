@@ -16,7 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
-from posts.models import Post, Vote
+from posts.models import Post, PostCounts, PostTotals, Vote
 from posts.services import post_counts_rebuild
 
 DEMO_EMAIL = "demo@example.com"
@@ -103,6 +103,9 @@ class Command(BaseCommand):
         created = seeder.run(users=options["users"], posts=options["posts"], votes=options["votes"])
         # Bulk inserts pass by the models: count again, and retire every cached read.
         post_counts_rebuild()
+        # Last: the recount rewrote most posts' rows, and index-only scans (a deep page walks
+        # the newest-posts index) need a vacuumed table: 1 s instead of 18 ms at 1M posts.
+        seeder.writer.analyze([User, Post, Vote, PostCounts, PostTotals])
         self.stdout.write(self._summary(created, time.monotonic() - started))
 
     def _summary(self, created: dict, elapsed: float) -> str:
@@ -140,7 +143,6 @@ class DemoSeeder:
         members = [demo_account.pk, *demo_user_ids]
         created["posts"] = self.create_posts(posts, demo_account.pk, demo_user_ids or members)
         created["votes"] = self.create_votes(votes, members)
-        self.writer.analyze([User, Post, Vote])
         return created
 
     def ensure_demo_account(self, password_hash: str) -> User:
