@@ -1,21 +1,16 @@
 """HTTP endpoints for users and tokens; each delegates its work to accounts.services."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from core import cache
-from core.db import CompiledValues
-from core.generics import APIView, IdLookupAPIView, id_or_none, parse_id
+from core.generics import APIView
 from core.schema import UNAUTHORIZED, VALIDATION, detail
 from core.throttling import LoginEmailRateThrottle
 
 from . import services
-from .models import User
 from .serializers import (
-    USER_FIELDS,
     LoginSerializer,
     PasswordChangeSerializer,
     RefreshTokenSerializer,
@@ -24,11 +19,8 @@ from .serializers import (
     UserSerializer,
     UserUpdateSerializer,
     user_out,
-    user_row_out,
 )
 
-# A profile read on a cache miss: its query compiled once (core.db.CompiledValues).
-_USER_ROW = CompiledValues(lambda pk: User.objects.filter(pk=pk).values(*USER_FIELDS))
 EMAIL_TAKEN = detail("A user with this email (in any case) already exists.")
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 REFRESH_EXAMPLE = OpenApiExample(
@@ -66,48 +58,9 @@ class UserCreateView(APIView):
         )
 
 
-class UserDetailView(IdLookupAPIView):
-    """A user's public profile."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []  # public: a stale token must not turn it into a 401
-    queryset = User.objects.all()
-    serializer_class = UserSerializer
-    not_found_message = "User with id: {id} does not exist"
-
-    def plan_reads(self, request, member_id):
-        pk = id_or_none(self.kwargs["pk"])
-        if pk is not None:
-            cache.want(request, entries={f"users:detail:{pk}": (f"user:{pk}",)})
-
-    @extend_schema(
-        summary="Get a user",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={
-            200: UserSerializer,
-            404: detail("User with id: {id} does not exist"),
-            422: VALIDATION,
-        },
-    )
-    def get(self, request, pk):
-        pk = parse_id(pk)
-        data = cache.read_through(
-            request,
-            f"users:detail:{pk}",
-            versions_of=(f"user:{pk}",),
-            compute=lambda: next(map(user_row_out, _USER_ROW(pk)), None),
-        )
-        if data is None:
-            raise self.not_found(pk)
-        return Response(data)
-
-
 class MeView(APIView):
-    """The caller's own profile."""
-
-    @extend_schema(summary="Your profile", responses={200: UserSerializer, 401: UNAUTHORIZED})
-    def get(self, request):
-        return Response(user_out(request.user))
+    """The caller's own account. (Reading it is the graph's: social.views.MeView adds the
+    `Profile` with its counts.)"""
 
     @extend_schema(
         summary="Change your email",

@@ -95,7 +95,8 @@ _writes = 0
 
 
 VERSION_PREFIX = "cache:version:"
-ENTRY_PREFIX = "cache:entry:"
+# The number moves when an entry's shape changes: a new release never reads an older one's.
+ENTRY_PREFIX = "cache:entry:2:"
 
 
 def _version_key(name: str) -> str:

@@ -15,6 +15,16 @@ class SubqueryCount(Subquery):
     output_field = IntegerField()
 
 
+class SubquerySum(Subquery):
+    """SUM of one column of a correlated queryset as an integer annotation, 0 when none match."""
+
+    template = '(SELECT COALESCE(SUM(_sum."%(column)s"), 0) FROM (%(subquery)s) _sum)'
+    output_field = BigIntegerField()
+
+    def __init__(self, queryset, column: str):
+        super().__init__(queryset.values(column), column=column)
+
+
 class EpochMicroseconds(Func):
     """A datetime column as whole microseconds since 1970 (UTC), computed by the database.
 

@@ -11,8 +11,8 @@ from .exceptions import RequestValidationError
 
 
 class PageQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=10)
-    skip = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
+    limit = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+    skip = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
 
 
 PAGE_DEFAULTS = (("limit", 10), ("skip", 0))
@@ -50,16 +50,16 @@ class SkipLimitPagination(LimitOffsetPagination):
     def read_params(self, request) -> None:
         """Validate `limit` and `skip` (422 at ["query", ...]) and keep them for the headers."""
         query = request.query_params
-        limit, skip = (
-            plain_int(query.get(name), default=default) for name, default in PAGE_DEFAULTS
-        )
+        limit = plain_int(query.get(self.limit_query_param), default=self.default_limit)
+        skip = plain_int(query.get(self.offset_query_param), default=0)
         if limit is None or skip is None:  # not plain digits: the serializer judges (and says why)
             # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as "not
             # given" (the default), where an empty value is a bad integer (422), as the original.
             params = PageQuerySerializer(data=query.dict())
             if not params.is_valid():
                 raise RequestValidationError(params.errors, location="query")
-            limit, skip = params.validated_data["limit"], params.validated_data["skip"]
+            limit = params.validated_data.get("limit", self.default_limit)
+            skip = params.validated_data.get("skip", 0)
         self.request = request
         self.limit = min(limit, self.max_limit)
         self.offset = skip

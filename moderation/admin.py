@@ -16,6 +16,7 @@ from core.db import SubqueryCount
 from core.exceptions import DomainError
 from posts import admin as posts_admin
 from posts.models import Post
+from social import admin as social_admin
 
 from . import services
 from .models import Report, queue_ordering
@@ -185,7 +186,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(posts_admin.UserAdmin):
+class UserAdmin(social_admin.UserAdmin):
     """Members with the suspend and reinstate actions."""
 
     action_form = ModerationActionForm

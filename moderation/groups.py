@@ -4,11 +4,13 @@ from django.contrib.auth.models import Group, Permission
 
 MODERATORS = "moderators"
 
-# What a moderator needs, and nothing more: read users, posts, votes and reports; suspend users,
-# hide posts and close reports. No add, change or delete of users or posts.
+# What a moderator needs, and nothing more: read users, posts, votes, follows, blocks and
+# reports; suspend users, hide posts and close reports. No add, change or delete of users or posts.
 MODERATOR_PERMISSIONS = [
     ("accounts", "view_user"),
     ("accounts", "suspend_user"),
+    ("accounts", "view_block"),
+    ("social", "view_follow"),
     ("posts", "view_post"),
     ("posts", "hide_post"),
     ("posts", "view_vote"),

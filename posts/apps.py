@@ -12,6 +12,10 @@ class PostsConfig(AppConfig):
 
         # Read with the token's user (core.cache.Reader.plan): what lists and posts depend on.
         cache.register_member_reads(
-            versions=["posts", "users", "posts-of:{id}", "votes-of:{id}"],
-            entries={"posts:own:{id}": ("posts-of:{id}",), "likes:{id}": ("votes-of:{id}",)},
+            versions=["posts", "users", "posts-of:{id}", "votes-of:{id}", "blocks-of:{id}"],
+            entries={
+                "posts:own:{id}": ("posts-of:{id}",),
+                "likes:{id}": ("votes-of:{id}",),
+                "blocks:{id}": ("blocks-of:{id}",),
+            },
         )

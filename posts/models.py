@@ -11,6 +11,7 @@ from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import without_blocked
 from core import cache
 
 # What decides who may see a post: (field name, column attribute).
@@ -26,27 +27,43 @@ def audience(*, published: bool, hidden: bool) -> str:
     return HIDDEN if hidden else PUBLIC
 
 
-def can_see(user, *, owner_id: int, published: bool, hidden: bool) -> bool:
-    """`PostQuerySet.visible_to` for one post already in hand (a cached one): the same rule."""
+def can_see(
+    user, *, owner_id: int, published: bool, hidden: bool, blocked: frozenset = frozenset()
+) -> bool:
+    """`PostQuerySet.visible_to` for one post already in hand (a cached one): the same rule.
+
+    `blocked`: the members `user` blocked or was blocked by (`Block.objects.hidden_ids`).
+    """
     if user.is_authenticated and owner_id == user.pk:
         return True
     if not published:
         return False
-    return not hidden or (user.is_authenticated and user.is_staff)
+    if user.is_authenticated and user.is_staff:
+        return True
+    return not hidden and owner_id not in blocked
 
 
 class PostQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, blocked: frozenset | None = None):
         """The one visibility rule, used by the API, the admin and the services.
 
         Everyone sees published posts that no moderator hid; owners see all of their own
-        (drafts and hidden ones); staff also see hidden posts, but not other people's drafts.
-        `can_see` is the same rule for a post already in hand.
+        (drafts and hidden ones). Between two members where either blocked the other, neither
+        sees the other's posts. Staff see every published post, hidden or not and blocks or
+        not (moderating needs it), but not other people's drafts. `can_see` is the same rule
+        for a post already in hand.
+
+        `blocked`, when the caller already knows whom `user` is blocked with (a cached set),
+        saves the query the subqueries on blocks that it otherwise carries.
         """
         if not user.is_authenticated:
             return self.public()
-        shown = Q(published=True) if user.is_staff else Q(published=True, hidden_at__isnull=True)
-        return self.filter(shown | Q(owner_id=user.pk))
+        if user.is_staff:
+            return self.filter(Q(published=True) | Q(owner_id=user.pk))
+        shown = self.filter(Q(published=True, hidden_at__isnull=True) | Q(owner_id=user.pk))
+        if blocked is None:
+            return without_blocked(shown, user.pk, field="owner_id")
+        return shown.exclude(owner_id__in=blocked) if blocked else shown
 
     def public(self):
         """What everyone sees: published posts that no moderator hid."""

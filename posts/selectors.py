@@ -5,7 +5,8 @@ A list is put together from parts that change at different rates, each cached on
 
 - everyone's NEWEST_KEPT newest public posts, one list shared by every member, retired by a new
   post; each member's own drafts and hidden posts are merged into it (`_Merged`), from a short
-  list of their own. Staff, searches and pages past the shared list page in the database,
+  list of their own, less the posts of members they blocked or were blocked by. Staff,
+  searches and pages past the shared list page in the database,
   cached per member;
 - each post's entry (its `Post` shape, vote count, hidden state), under the post's own version:
   an edit or a vote retires that one entry, never a page;
@@ -18,15 +19,16 @@ compiled once per process (core.db.CompiledValues).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import router
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
-from accounts.models import User
+from accounts.models import Block, User, blocked_either_way
 from core import cache
-from core.db import CompiledValues, EpochMicroseconds
+from core.db import CompiledValues, EpochMicroseconds, SubquerySum
 
-from .models import Post, PostTotals, Vote, can_see
+from .models import Post, PostCounts, PostTotals, Vote, can_see
 from .serializers import post_entry, post_out
 
 ENTRY_FIELDS = (
@@ -61,19 +63,31 @@ class PostCountsSeen:
     total_hidden: int
     own_hidden: int
     own_drafts: int
+    blocked_public: int  # the public posts of members the caller blocked or was blocked by
 
     def total_for(self, user) -> int:
         if user.is_staff:  # every published post, and their own drafts
             return self.total_public + self.total_hidden + self.own_drafts
-        return self.total_public + self.own_hidden + self.own_drafts
+        return self.total_public - self.blocked_public + self.own_hidden + self.own_drafts
 
 
 def _liked_by(user_id):
     return Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user_id))
 
 
-def entry_rows(posts, *, liked_by: int | None = None):
-    """`posts` as the `.values()` rows post_entry() reads (with `liked` for `liked_by`).
+def _blocked_with(user_id):
+    """Whether the post's owner and `user_id` blocked each other, either way."""
+    return Exists(
+        Block.objects.filter(
+            Q(blocker_id=user_id, blocked_id=OuterRef("owner_id"))
+            | Q(blocker_id=OuterRef("owner_id"), blocked_id=user_id)
+        )
+    )
+
+
+def entry_rows(posts, *, liked_by: int | None = None, blocks: bool = False):
+    """`posts` as the `.values()` rows post_entry() reads (with `liked` for `liked_by`, and
+    `blocked` too when `blocks`).
 
     The owner's columns come by a lookup per row (an index probe), never a join: a join lets
     the planner hash the whole members table for a page of ten posts.
@@ -85,12 +99,17 @@ def entry_rows(posts, *, liked_by: int | None = None):
     )
     if liked_by is None:
         return posts.values(*ENTRY_FIELDS)
-    return posts.annotate(liked=_liked_by(liked_by)).values(*ENTRY_FIELDS, "liked")
+    if not blocks:
+        return posts.annotate(liked=_liked_by(liked_by)).values(*ENTRY_FIELDS, "liked")
+    flags = {"liked": _liked_by(liked_by), "blocked": _blocked_with(liked_by)}
+    return posts.annotate(**flags).values(*ENTRY_FIELDS, *flags)
 
 
 _ENTRIES = CompiledValues(lambda ids: entry_rows(Post.objects.filter(pk__in=ids)))
+# Without cached likes the caller's flags come with the posts: liked, and blocked (a post by
+# id needs it; a list has left those posts out already).
 _ENTRIES_AND_LIKED = CompiledValues(
-    lambda ids, user_id: entry_rows(Post.objects.filter(pk__in=ids), liked_by=user_id)
+    lambda ids, user_id: entry_rows(Post.objects.filter(pk__in=ids), liked_by=user_id, blocks=True)
 )
 
 
@@ -128,7 +147,7 @@ class _Rows:
     def _found(self, rows, *, asked) -> list[int]:
         fetched = []
         for row in rows:
-            self.found[row["id"]] = (post_entry(row), row.get("liked"))
+            self.found[row["id"]] = (post_entry(row), row.get("liked"), row.get("blocked"))
             fetched.append(row["id"])
         self.asked.update(fetched if asked is None else asked)
         return fetched
@@ -146,32 +165,67 @@ class _Rows:
             return None
         return {post_id for post_id in ids if post_id in self.found and self.found[post_id][1]}
 
+    def blocked_owners(self, ids) -> frozenset | None:
+        """The owners of `ids` the caller is blocked with, if this request's query said."""
+        if not self.fetched(ids):
+            return None
+        found = [self.found[post_id] for post_id in ids if post_id in self.found]
+        if any(blocked is None for _, _, blocked in found):
+            return None
+        return frozenset(entry["post"]["owner_id"] for entry, _, blocked in found if blocked)
+
 
 def post_list(*, request, user, search: str, limit: int, offset: int) -> tuple[list[dict], int]:
     """One page of the posts `user` may see, newest first, as `PostOut`, and how many in all."""
     rows = _Rows(request, user)
     merged = None if search or user.is_staff or not cache.enabled() else _merged(request, user)
-    if merged is not None and offset + limit <= NEWEST_KEPT:
+    if merged is not None and merged.covers(offset + limit):
         ids, total = merged.page(offset, limit), merged.total
     else:
         total = merged.total if merged is not None else None
         ids, total = _page_from_database(request, user, search, limit, offset, rows, total)
+    return posts_out(request=request, user=user, ids=ids, rows=rows), total
+
+
+def posts_out(*, request, user, ids: list[int], rows: "_Rows | None" = None) -> list[dict]:
+    """These posts, in order, as `PostOut` for `user` (one the caller may see, by the caller's
+    query): cached entries and likes, else one query for the posts and one for the likes."""
+    rows = rows or _Rows(request, user)
     entries = _entries(request, ids, rows)
     liked = _liked_among(request, user, ids, rows)
     page = [entries[post_id] for post_id in ids if entries[post_id] is not None]
-    return [post_out(entry, voted=entry["id"] in liked) for entry in page], total
+    return [post_out(entry, voted=entry["id"] in liked) for entry in page]
 
 
 @dataclass(frozen=True)
 class _Merged:
-    """A member's list: everyone's newest posts merged with their own private ones."""
+    """A member's list: everyone's newest posts merged with their own private ones, less the
+    posts of members they blocked or were blocked by."""
 
     newest: dict  # NEWEST_KEY's entry; sort keys are (microseconds since 1970, id)
     own: dict  # own_key()'s entry
+    blocked: frozenset = frozenset()  # the members whose posts the caller does not see
+    blocked_public: int = 0  # those members' public posts, all of them
 
     @property
     def total(self) -> int:
-        return self.newest["public"] + self.own["hidden"] + self.own["drafts"]
+        own = self.own["hidden"] + self.own["drafts"]
+        return self.newest["public"] - self.blocked_public + own
+
+    @cached_property
+    def public_keys(self) -> list[tuple]:
+        """The sort keys of everyone's newest posts that the caller may see."""
+        if not self.blocked:
+            return self.newest["keys"]
+        owners = zip(self.newest["keys"], self.newest["owners"], strict=True)
+        return [key for key, owner in owners if owner not in self.blocked]
+
+    def covers(self, end: int) -> bool:
+        """Whether the places before `end` are all known: everyone's list holds every public
+        post, or enough of them."""
+        if end > NEWEST_KEPT:
+            return False
+        return len(self.newest["keys"]) < NEWEST_KEPT or end <= len(self.public_keys)
 
     def page(self, offset: int, limit: int) -> list[int]:
         """The ids at `offset`..`offset + limit` of the merged list (within NEWEST_KEPT).
@@ -179,7 +233,7 @@ class _Merged:
         Each private post's place is its rank among the member's private posts plus the number
         of newer public ones; the public posts fill the places between.
         """
-        newest, end = self.newest["keys"], offset + limit
+        newest, end = self.public_keys, offset + limit
         placed = []  # (place, id) of the private posts before `end`, in order
         for rank, key in enumerate(self.own["private"]):
             place = rank + _count_newer(newest, key)
@@ -221,7 +275,26 @@ def _merged(request, user) -> _Merged | None:
     if own["private"] is None:
         return None
     newest = cache.read_through(request, NEWEST_KEY, versions_of=("posts",), compute=_newest)
-    return _Merged(newest, own)
+    blocked = _blocked(request, user)
+    if not blocked:
+        return _Merged(newest, own)
+    return _Merged(newest, own, blocked, _counts_seen(request, user).blocked_public)
+
+
+def blocked_key(member_id: int) -> str:
+    return f"blocks:{member_id}"
+
+
+def _blocked(request, user) -> frozenset:
+    """The members the caller blocked or was blocked by (none for staff: see visible_to)."""
+    if not user.is_authenticated or user.is_staff:
+        return frozenset()
+    return cache.read_through(
+        request,
+        blocked_key(user.pk),
+        versions_of=(f"blocks-of:{user.pk}",),
+        compute=lambda: frozenset(Block.objects.hidden_ids(user.pk)),
+    )
 
 
 def own_key(member_id: int) -> str:
@@ -229,14 +302,20 @@ def own_key(member_id: int) -> str:
 
 
 def _newest() -> dict:
-    """Everyone's NEWEST_KEPT newest posts ({"keys": [(sort key, id)]}) and the totals."""
+    """Everyone's NEWEST_KEPT newest posts ({"keys": [(sort key, id)], "owners": [id]}) and
+    the totals."""
     rows = _NEWEST(using=router.db_for_read(Post))
     if rows:
-        public, hidden = rows[0][2] or 0, rows[0][3] or 0
+        public, hidden = rows[0][3] or 0, rows[0][4] or 0
     else:  # nobody's posts to show: the totals on their own
         current = PostTotals.objects.current()
         public, hidden = current.public, current.hidden
-    return {"keys": [(key, pk) for key, pk, *_ in rows], "public": public, "hidden": hidden}
+    return {
+        "keys": [(key, pk) for key, pk, *_ in rows],
+        "owners": [owner_id for _, _, owner_id, *_ in rows],
+        "public": public,
+        "hidden": hidden,
+    }
 
 
 def _newest_query():
@@ -249,7 +328,7 @@ def _newest_query():
             total_public=Subquery(totals.values("public")),
             total_hidden=Subquery(totals.values("hidden")),
         )
-        .values_list("key", "id", "total_public", "total_hidden")[:NEWEST_KEPT]
+        .values_list("key", "id", "owner_id", "total_public", "total_hidden")[:NEWEST_KEPT]
     )
 
 
@@ -284,6 +363,10 @@ _OWN = CompiledValues(
 
 def _page_from_database(request, user, search, limit, offset, rows, total):
     """(ids, total) of a page cached per member: for staff, deep pages, searches, no cache."""
+    # Whom the caller is blocked with, when the cache holds it: no subquery on blocks then.
+    visible = Post.objects.visible_to(
+        user, blocked=_blocked(request, user) if cache.enabled() else None
+    )
     if total is not None:
         pass  # known from the member's merged list
     elif search:
@@ -292,7 +375,7 @@ def _page_from_database(request, user, search, limit, offset, rows, total):
             request,
             f"posts:count:{_member_scope(user)[0]}:{cache.digest(search)}",
             versions_of=_member_scope(user)[1],
-            compute=lambda: Post.objects.visible_to(user).search(search).count(),
+            compute=lambda: visible.search(search).count(),
         )
     else:
         total = _counts_seen(request, user).total_for(user)
@@ -307,7 +390,6 @@ def _page_from_database(request, user, search, limit, offset, rows, total):
         liked = rows.likes is None
         return rows.found_rows(_PAGE(user.pk, using=visible.db, liked=liked, **shape))
 
-    visible = Post.objects.visible_to(user)
     scope, names = _member_scope(user)
     key = f"posts:ids:{scope}:{cache.digest(search)}:{limit}:{offset}"
     return cache.read_through(request, key, versions_of=names, compute=page_ids), total
@@ -320,14 +402,21 @@ def plan_post_list(request, member_id: int, *, limit: int, offset: int) -> None:
     """
     cache.want(request, entries={NEWEST_KEY: ("posts",)})
     newest, own = cache.kept(NEWEST_KEY), cache.kept(own_key(member_id))
+    blocked = cache.kept(blocked_key(member_id)) or frozenset()
     if newest is not None and own is not None and own["private"] is not None:
-        cache.want(request, entries=post_entry_keys(_Merged(newest, own).page(offset, limit)))
+        page = _Merged(newest, own, blocked).page(offset, limit)
+        cache.want(request, entries=post_entry_keys(page))
 
 
 def post_detail(*, request, user, post_id: int) -> dict | None:
     """The post `post_id` as `PostOut` for `user`, or None when there is none they may see."""
     entry = _entries(request, [post_id], rows := _Rows(request, user))[post_id]
-    if entry is None or not can_see(user, **entry["visibility"]):
+    if entry is None:
+        return None
+    blocked = rows.blocked_owners([post_id])
+    if blocked is None:  # the post's entry was cached: so are the caller's blocks, likely
+        blocked = _blocked(request, user)
+    if not can_see(user, **entry["visibility"], blocked=blocked):
         return None
     liked = _liked_among(request, user, [post_id], rows, keep=False)
     return post_out(entry, voted=post_id in liked)
@@ -335,7 +424,8 @@ def post_detail(*, request, user, post_id: int) -> dict | None:
 
 def _member_scope(user) -> tuple[str, tuple[str, ...]]:
     """A cache scope of the caller's own: their id, and staff or not (staff see more)."""
-    return f"{user.pk}:{int(user.is_staff)}", ("posts", f"posts-of:{user.pk}")
+    names = ("posts", f"posts-of:{user.pk}", f"blocks-of:{user.pk}")
+    return f"{user.pk}:{int(user.is_staff)}", names
 
 
 def _counts_seen(request, user) -> PostCountsSeen:
@@ -360,7 +450,16 @@ def _counts_seen(request, user) -> PostCountsSeen:
         versions_of=(f"posts-of:{user.pk}",),
         compute=lambda: (query()["own_hidden"], query()["own_drafts"]),
     )
-    return PostCountsSeen(*totals, *own)
+    if user.is_staff or (cache.enabled() and not _blocked(request, user)):
+        blocked_public = 0  # (without a cache the one query says, blocks or none)
+    else:
+        blocked_public = cache.read_through(
+            request,
+            f"posts:blocked-count:{user.pk}",
+            versions_of=("posts", f"blocks-of:{user.pk}"),
+            compute=lambda: query()["blocked_public"],
+        )
+    return PostCountsSeen(*totals, *own, blocked_public)
 
 
 def _counts_query(user_id):
@@ -373,8 +472,12 @@ def _counts_query(user_id):
             total_hidden=Subquery(totals.values("hidden")),
             own_hidden=F("post_counts__hidden"),
             own_drafts=F("post_counts__drafts"),
+            blocked_public=SubquerySum(
+                PostCounts.objects.filter(blocked_either_way(user_id, field="owner_id")),
+                "public",
+            ),
         )
-        .values("total_public", "total_hidden", "own_hidden", "own_drafts")
+        .values("total_public", "total_hidden", "own_hidden", "own_drafts", "blocked_public")
     )
 
 

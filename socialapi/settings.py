@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served by us, never from a CDN
     "accounts",
     "posts",
+    "social",
     "moderation",
 ]
 

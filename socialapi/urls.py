@@ -28,6 +28,7 @@ urlpatterns = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),  # log-in link of the browsable API
+    path("", include("social.urls")),  # first: its profiles answer GET /users/{id} and /users/me
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
     path("", include("moderation.urls")),

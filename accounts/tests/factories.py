@@ -2,7 +2,7 @@
 
 import factory
 
-from accounts.models import User
+from accounts.models import Block, User
 
 PASSWORD = "correct-horse-battery"
 
@@ -13,3 +13,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = factory.django.Password(PASSWORD)
+
+
+class BlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Block
+
+    blocker = factory.SubFactory(UserFactory)
+    blocked = factory.SubFactory(UserFactory)

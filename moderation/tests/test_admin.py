@@ -31,6 +31,8 @@ CHANGELISTS = [USERS, POSTS, REPORTS, VOTES]
 EXPECTED_MODERATOR_PERMISSIONS = {
     "accounts.view_user",
     "accounts.suspend_user",
+    "accounts.view_block",
+    "social.view_follow",
     "posts.view_post",
     "posts.hide_post",
     "posts.view_vote",
@@ -145,7 +147,7 @@ def test_admin_index_lists_the_moderation_models_for_a_moderator(moderator):
     models = {
         model["object_name"] for app in response.context["app_list"] for model in app["models"]
     }
-    assert models == {"User", "Post", "Vote", "Report"}
+    assert models == {"User", "Post", "Vote", "Report", "Follow", "Block"}
 
 
 def test_users_search_by_email_and_filter_by_active(console):

@@ -146,13 +146,12 @@ def test_no_answer_carries_a_password_or_its_hash(tour):
         assert "md5$" not in text and "argon2" not in text and "pbkdf2" not in text, label
 
 
+PROFILE = {"id", "email", "created_at", "posts_count", "followers_count", "following_count"}
+
+
 def test_a_user_is_exactly_id_email_and_created_at_wherever_it_appears(tour):
     calls, _ = tour
     shapes = {
-        "user": lambda body: body,
-        "user-staff": lambda body: body,
-        "me": lambda body: body,
-        "me-staff": lambda body: body,
         "signup": lambda body: body,
         "get": lambda body: body["Post"]["owner"],
         "create": lambda body: body["owner"],
@@ -161,6 +160,16 @@ def test_a_user_is_exactly_id_email_and_created_at_wherever_it_appears(tour):
 
     for label, user_of in shapes.items():
         assert set(user_of(answers[label].json())) == {"id", "email", "created_at"}, label
+
+
+def test_a_profile_is_a_user_with_counts_and_the_callers_relation_nothing_more(tour):
+    calls, _ = tour
+    answers = dict(calls)
+
+    for label in ("user", "user-staff"):  # anonymous readers
+        assert set(answers[label].json()) == PROFILE, label
+    for label in ("me", "me-staff"):
+        assert set(answers[label].json()) == PROFILE | {"following", "followed_by"}, label
 
 
 def test_a_hidden_post_tells_owner_and_staff_why_but_not_who_hid_it(tour):

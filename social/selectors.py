@@ -1,0 +1,122 @@
+"""Profiles: a member with their kept counts, and how the caller stands with them.
+
+A profile is read from two cached parts, each retired by the writes that change it: the
+member's own (their `User` fields and counts) and the caller's relation to them (follows both
+ways, and whether a block stands between them). On a miss, one query brings both.
+"""
+
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
+
+from accounts.models import Block, User
+from accounts.serializers import user_row_out
+from core import cache
+
+from .models import Follow
+
+
+def profile_keys(user_id: int, viewer_id: int | None) -> dict[str, tuple[str, ...]]:
+    """The cache entries a profile is read from: {key: its version names}."""
+    keys = {f"profile:{user_id}": (f"user:{user_id}", f"posts-of:{user_id}", f"graph-of:{user_id}")}
+    if viewer_id is not None and viewer_id != user_id:
+        keys[f"relation:{viewer_id}:{user_id}"] = (f"graph-of:{viewer_id}",)
+    return keys
+
+
+def profile(*, request, viewer, user_id: int) -> dict | None:
+    """`user_id`'s `Profile` as `viewer` sees it (an anonymous viewer: no relation), or None."""
+    viewer_id = viewer.pk if viewer.is_authenticated else None
+    keys = profile_keys(user_id, viewer_id)
+    found = cache.read_many(
+        request, keys, compute_missing=lambda _: _profile_row(keys, user_id, viewer_id)
+    )
+    member = found[f"profile:{user_id}"]
+    if member is None:
+        return None
+    if viewer_id is None:
+        relation = None
+    elif viewer_id == user_id:
+        relation = {"following": False, "followed_by": False, "blocked": False}
+    else:
+        relation = found[f"relation:{viewer_id}:{user_id}"]
+    return profile_out(member, relation, viewer=viewer)
+
+
+def _profile_row(keys, user_id: int, viewer_id: int | None) -> dict:
+    """Both parts of a profile, in one query."""
+    members = User.objects.filter(pk=user_id).order_by()
+    flags = {}
+    if viewer_id is not None and viewer_id != user_id:
+        flags = {
+            "following": Exists(
+                Follow.objects.filter(follower_id=viewer_id, followee=OuterRef("pk"))
+            ),
+            "followed_by": Exists(
+                Follow.objects.filter(follower=OuterRef("pk"), followee_id=viewer_id)
+            ),
+            "blocked": Exists(
+                Block.objects.filter(
+                    Q(blocker_id=viewer_id, blocked=OuterRef("pk"))
+                    | Q(blocker=OuterRef("pk"), blocked_id=viewer_id)
+                )
+            ),
+        }
+    row = (
+        members.annotate(
+            public=Coalesce(F("post_counts__public"), 0),
+            hidden=Coalesce(F("post_counts__hidden"), 0),
+            drafts=Coalesce(F("post_counts__drafts"), 0),
+            followers=Coalesce(F("follow_counts__followers"), 0),
+            following_count=Coalesce(F("follow_counts__following"), 0),
+            **flags,
+        )
+        .values(
+            "id",
+            "email",
+            "created_at",
+            "public",
+            "hidden",
+            "drafts",
+            "followers",
+            "following_count",
+            *flags,
+        )
+        .first()
+    )
+    if row is None:
+        return {}
+    parts = {f"profile:{user_id}": {name: row[name] for name in row if name not in flags}}
+    if flags:
+        parts[f"relation:{viewer_id}:{user_id}"] = {name: row[name] for name in flags}
+    return {key: value for key, value in parts.items() if key in keys}
+
+
+def profile_out(member: dict, relation: dict | None, *, viewer) -> dict:
+    """The `Profile` shape: `User`, the counts the viewer may see, and the viewer's relation."""
+    out = user_row_out(member)
+    out["posts_count"] = _posts_seen(member, relation, viewer=viewer)
+    out["followers_count"] = member["followers"]
+    out["following_count"] = member["following_count"]
+    if relation is not None:
+        out["following"] = relation["following"]
+        out["followed_by"] = relation["followed_by"]
+    return out
+
+
+def _posts_seen(member: dict, relation: dict | None, *, viewer) -> int:
+    """How many of the member's posts `GET /posts/{id}` would show the viewer."""
+    if viewer.is_authenticated and viewer.pk == member["id"]:
+        return member["public"] + member["hidden"] + member["drafts"]
+    if viewer.is_authenticated and viewer.is_staff:
+        return member["public"] + member["hidden"]  # staff see hidden posts, blocks or not
+    if relation is not None and relation["blocked"]:
+        return 0
+    return member["public"]
+
+
+def follow_count(user_id: int, direction: str) -> int | None:
+    """A member's kept count of followers or of following; None if there is no such member."""
+    field = {"followers": "follow_counts__followers", "following": "follow_counts__following"}
+    row = User.objects.filter(pk=user_id).order_by().values(n=Coalesce(F(field[direction]), 0))
+    found = row.first()
+    return None if found is None else found["n"]

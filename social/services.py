@@ -1,0 +1,83 @@
+"""Follows and blocks: each write locks both members first, so the rules hold under races.
+
+Locking the two member rows (in id order, `FOR NO KEY UPDATE`) queues a follow behind a block
+of the same pair and behind a suspension of either member, without slowing anything else
+(inserting a post or a vote only takes a key-share lock on its member). A block therefore never
+leaves a follow behind, and the counts never miss a suspension. Two identical writes at once
+queue too: the second finds the first one's row and changes nothing.
+"""
+
+from django.db import transaction
+
+from accounts.models import Block, User
+from core import cache
+from core.exceptions import ForbiddenError, NotFoundError, RequestValidationError
+
+from .models import Follow
+
+
+def member_not_found(user_id: int) -> NotFoundError:
+    return NotFoundError(f"User with id: {user_id} does not exist")
+
+
+def _lock_pair(caller: User, other_id: int, *, verb: str) -> User:
+    """Lock the caller's and the other member's rows; the other member, or a 404 / 422."""
+    locked = {
+        member.pk: member
+        for member in User.objects.select_for_update(no_key=True)
+        .filter(pk__in=[caller.pk, other_id])
+        .order_by("pk")
+    }
+    if other_id not in locked:
+        raise member_not_found(other_id)
+    if other_id == caller.pk:
+        raise RequestValidationError({"id": [f"You cannot {verb} yourself."]}, location="path")
+    return locked[other_id]
+
+
+def _retire(*member_ids: int) -> None:
+    cache.invalidate(*(f"graph-of:{pk}" for pk in member_ids))
+
+
+@transaction.atomic
+def follow_create(*, follower: User, followee_id: int) -> tuple[User, bool]:
+    """Follow a member once; (them, whether this call made the follow)."""
+    followee = _lock_pair(follower, followee_id, verb="follow")
+    if Block.objects.between(follower.pk, followee_id).exists():
+        raise ForbiddenError("You cannot follow this user")
+    _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+    if created:
+        _retire(follower.pk, followee_id)
+    return followee, created
+
+
+@transaction.atomic
+def follow_delete(*, follower: User, followee_id: int) -> None:
+    """Stop following a member; nothing to do if one does not follow them."""
+    _lock_pair(follower, followee_id, verb="unfollow")
+    deleted, _ = Follow.objects.filter(follower=follower, followee_id=followee_id).delete()
+    if deleted:
+        _retire(follower.pk, followee_id)
+
+
+@transaction.atomic
+def block_create(*, blocker: User, blocked_id: int) -> bool:
+    """Block a member, ending follows both ways; whether this call made the block."""
+    blocked = _lock_pair(blocker, blocked_id, verb="block")
+    _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    if created:
+        Follow.objects.filter(follower=blocker, followee=blocked).delete()
+        Follow.objects.filter(follower=blocked, followee=blocker).delete()
+        _retire(blocker.pk, blocked_id)
+        cache.invalidate(f"blocks-of:{blocker.pk}", f"blocks-of:{blocked_id}")
+    return created
+
+
+@transaction.atomic
+def block_delete(*, blocker: User, blocked_id: int) -> None:
+    """Lift one's block on a member (a block they made stays); nothing to do if none."""
+    _lock_pair(blocker, blocked_id, verb="unblock")
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
+    if deleted:
+        _retire(blocker.pk, blocked_id)
+        cache.invalidate(f"blocks-of:{blocker.pk}", f"blocks-of:{blocked_id}")

@@ -1,0 +1,154 @@
+"""GET /users/{id} and GET /users/me: a `Profile` with counts kept exact (API.md Part 3)."""
+
+from datetime import datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import BlockFactory, UserFactory
+from conftest import authorize
+from moderation import services as moderation
+from posts.tests.factories import PostFactory
+
+from .factories import FollowFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def user_body(user) -> dict:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+@pytest.fixture
+def author(db):
+    """A member with 3 public posts, 1 hidden by a moderator, 2 drafts, 2 followers, 1 followed."""
+    member = UserFactory()
+    PostFactory.create_batch(3, owner=member)
+    hidden = PostFactory(owner=member)
+    moderation.post_hide(post=hidden, moderator=UserFactory(is_staff=True), reason="spam")
+    PostFactory.create_batch(2, owner=member, published=False)
+    FollowFactory.create_batch(2, followee=member)
+    FollowFactory(follower=member)
+    return member
+
+
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_anyone_reads_a_profile_with_public_counts_and_no_relation(author, suffix):
+    response = APIClient().get(f"/users/{author.pk}{suffix}")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        **user_body(author),
+        "posts_count": 3,
+        "followers_count": 2,
+        "following_count": 1,
+    }
+    assert datetime.fromisoformat(response.json()["created_at"]).tzinfo is not None
+    assert "password" not in response.content.decode()
+
+
+def test_a_member_also_sees_how_they_stand_with_them(author, user, auth_client):
+    FollowFactory(follower=user, followee=author)
+
+    body = auth_client.get(f"/users/{author.pk}").json()
+
+    assert (body["following"], body["followed_by"]) == (True, False)
+    assert (body["posts_count"], body["followers_count"]) == (3, 3)
+
+
+def test_a_stale_token_reads_the_public_profile_instead_of_a_401(author):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
+
+    response = client.get(f"/users/{author.pk}")
+
+    assert response.status_code == 200
+    assert "following" not in response.json()
+
+
+def test_posts_count_is_what_the_caller_may_see(author):
+    staff = authorize(APIClient(), UserFactory(is_staff=True))
+    own = authorize(APIClient(), author)
+
+    assert staff.get(f"/users/{author.pk}").json()["posts_count"] == 4  # and the hidden one
+    assert own.get("/users/me").json()["posts_count"] == 6  # and their drafts
+
+
+@pytest.mark.parametrize("who_blocked", ["caller", "them"])
+def test_across_a_block_the_profile_shows_no_posts(author, user, auth_client, who_blocked):
+    if who_blocked == "caller":
+        BlockFactory(blocker=user, blocked=author)
+    else:
+        BlockFactory(blocker=author, blocked=user)
+
+    body = auth_client.get(f"/users/{author.pk}").json()
+
+    assert body["posts_count"] == 0
+    assert (body["following"], body["followed_by"]) == (False, False)
+
+
+def test_my_profile_has_my_counts(auth_client, user, other_user):
+    PostFactory(owner=user, published=False)
+    FollowFactory(follower=other_user, followee=user)
+
+    response = auth_client.get("/users/me")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        **user_body(user),
+        "posts_count": 1,
+        "followers_count": 1,
+        "following_count": 0,
+        "following": False,
+        "followed_by": False,
+    }
+
+
+def test_my_profile_needs_a_token(db):
+    response = APIClient().get("/users/me")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated"}
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_an_unknown_member_is_a_404_with_the_original_message(db):
+    response = APIClient().get("/users/987654")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "User with id: 987654 does not exist"}
+
+
+def test_a_bad_id_is_a_422_about_the_path(db):
+    response = APIClient().get("/users/abc")
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "id"]
+
+
+def test_counts_follow_every_write_at_once(author, user, auth_client):
+    before = auth_client.get(f"/users/{author.pk}").json()
+
+    auth_client.post(f"/users/{author.pk}/follow")
+    PostFactory(owner=author)
+    after = auth_client.get(f"/users/{author.pk}").json()
+
+    assert after["followers_count"] == before["followers_count"] + 1
+    assert after["posts_count"] == before["posts_count"] + 1
+    assert after["following"] is True
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "member"])
+def test_a_profile_costs_one_query_and_the_token_user(
+    author, user, viewer, django_assert_max_num_queries
+):
+    client = APIClient() if viewer == "anonymous" else authorize(APIClient(), user)
+
+    with django_assert_max_num_queries(1 if viewer == "anonymous" else 2):
+        response = client.get(f"/users/{author.pk}")
+
+    assert response.status_code == 200

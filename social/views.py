@@ -1,0 +1,272 @@
+"""HTTP endpoints of the graph: profiles, follows, blocks and the lists of them."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts import views as accounts_views
+from accounts.models import Block
+from accounts.serializers import UserSerializer, user_out
+from core import cache
+from core.generics import APIView, id_or_none, parse_id
+from core.pagination import SkipLimitPagination
+from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
+
+from . import selectors, services
+from .models import Follow
+from .serializers import ProfileSerializer
+
+USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+NO_SUCH_USER = detail("User with id: {id} does not exist")
+DONE = OpenApiResponse(description="Done (also when there was nothing to undo); no body.")
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "limit", OpenApiTypes.INT, description="How many (default 20; above 100 counts as 100)."
+    ),
+    OpenApiParameter("skip", OpenApiTypes.INT, description="How many to pass over (default 0)."),
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="How many members the list holds, over all pages.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='URLs of the neighbouring pages: `<...>; rel="next", <...>; rel="prev"`.',
+    ),
+]
+
+
+PROFILE_EXAMPLE = OpenApiExample(
+    "A member seen by someone who follows them",
+    value={
+        "id": 7,
+        "email": "ann@example.com",
+        "created_at": "2026-11-02T09:15:00Z",
+        "posts_count": 12,
+        "followers_count": 40,
+        "following_count": 18,
+        "following": True,
+        "followed_by": False,
+    },
+    response_only=True,
+)
+MEMBERS_EXAMPLE = OpenApiExample(
+    "A page of members",
+    value=[{"id": 9, "email": "bob@example.com", "created_at": "2026-11-20T18:02:11Z"}],
+    response_only=True,
+)
+BLOCKED_EXAMPLE = OpenApiExample("Blocked", value={"message": "blocked"}, response_only=True)
+
+
+class GraphPagination(SkipLimitPagination):
+    """The graph's lists page 20 members at a time unless asked otherwise."""
+
+    default_limit = 20
+
+
+class ProfileView(APIView):
+    """A member's profile; with a valid token, also how the caller stands with them."""
+
+    permission_classes = [AllowAny]
+
+    def perform_authentication(self, request):
+        """A token that does not hold is ignored: the anonymous read, never a 401 (a client
+        sending a stale token to a public endpoint still gets its answer)."""
+        try:
+            _ = request.user
+        except AuthenticationFailed:
+            pass  # DRF left the anonymous user on the request
+
+    def plan_reads(self, request, member_id):
+        if (pk := id_or_none(self.kwargs["pk"])) is not None:
+            cache.want(request, entries=selectors.profile_keys(pk, member_id))
+
+    @extend_schema(
+        summary="Get a member's profile",
+        description="`following` and `followed_by` only with a valid bearer token (any other "
+        "token is ignored here).",
+        parameters=[USER_ID],
+        examples=[PROFILE_EXAMPLE],
+        responses={200: ProfileSerializer, 404: NO_SUCH_USER, 422: VALIDATION},
+    )
+    def get(self, request, pk):
+        pk = parse_id(pk)
+        data = selectors.profile(request=request, viewer=request.user, user_id=pk)
+        if data is None:
+            raise services.member_not_found(pk)
+        return Response(data)
+
+
+class MeView(accounts_views.MeView):
+    """The caller's own profile, with their counts."""
+
+    @extend_schema(
+        summary="Your profile",
+        examples=[PROFILE_EXAMPLE],
+        responses={200: ProfileSerializer, 401: UNAUTHORIZED},
+    )
+    def get(self, request):
+        return Response(
+            selectors.profile(request=request, viewer=request.user, user_id=request.user.pk)
+        )
+
+
+class FollowView(APIView):
+    """Follow a member, or stop; both may be retried safely."""
+
+    @extend_schema(
+        summary="Follow a member",
+        tags=["graph"],
+        parameters=[USER_ID],
+        request=None,
+        examples=[PROFILE_EXAMPLE],
+        responses={
+            200: OpenApiResponse(
+                ProfileSerializer, description="Already following: their profile."
+            ),
+            201: OpenApiResponse(ProfileSerializer, description="Now following: their profile."),
+            401: UNAUTHORIZED,
+            403: detail("You cannot follow this user"),
+            404: NO_SUCH_USER,
+            422: VALIDATION,
+        },
+    )
+    def post(self, request, pk):
+        followee, created = services.follow_create(follower=request.user, followee_id=parse_id(pk))
+        data = selectors.profile(request=request, viewer=request.user, user_id=followee.pk)
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Stop following a member",
+        tags=["graph"],
+        parameters=[USER_ID],
+        responses={204: DONE, 401: UNAUTHORIZED, 404: NO_SUCH_USER, 422: VALIDATION},
+    )
+    def delete(self, request, pk):
+        services.follow_delete(follower=request.user, followee_id=parse_id(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BlockView(APIView):
+    """Block a member, or lift the block; both may be retried safely."""
+
+    @extend_schema(
+        summary="Block a member",
+        tags=["graph"],
+        description="Ends follows both ways. Neither of you then sees the other's posts, nor "
+        "follows, votes on or answers what the other wrote.",
+        parameters=[USER_ID],
+        request=None,
+        examples=[BLOCKED_EXAMPLE],
+        responses={
+            200: OpenApiResponse(MessageSerializer, description='Already blocked: "blocked".'),
+            201: OpenApiResponse(MessageSerializer, description='"blocked".'),
+            401: UNAUTHORIZED,
+            404: NO_SUCH_USER,
+            422: VALIDATION,
+        },
+    )
+    def post(self, request, pk):
+        created = services.block_create(blocker=request.user, blocked_id=parse_id(pk))
+        return Response(
+            {"message": "blocked"},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Lift a block",
+        tags=["graph"],
+        parameters=[USER_ID],
+        responses={204: DONE, 401: UNAUTHORIZED, 404: NO_SUCH_USER, 422: VALIDATION},
+    )
+    def delete(self, request, pk):
+        services.block_delete(blocker=request.user, blocked_id=parse_id(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberListView(APIView):
+    """A page of members related to someone, newest first, with `Link` and `X-Total-Count`."""
+
+    pagination_class = GraphPagination
+
+    def page(self, request, *, total: int, rows, member) -> Response:
+        paginator = self.pagination_class()
+        paginator.read_params(request)
+        paginator.count = total
+        return paginator.get_paginated_response(
+            [user_out(member(row)) for row in paginator.page(rows)]
+        )
+
+
+class FollowListView(MemberListView):
+    """Who follows a member, or whom they follow (suspended members left out)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []  # public: a stale token must not turn it into a 401
+    direction = None  # "followers" or "following"
+
+    def get(self, request, pk):
+        pk = parse_id(pk)
+        total = selectors.follow_count(pk, self.direction)
+        if total is None:
+            raise services.member_not_found(pk)
+        if self.direction == "followers":
+            rows = Follow.objects.followers_of(pk).select_related("follower")
+            return self.page(request, total=total, rows=rows, member=lambda row: row.follower)
+        rows = Follow.objects.following_of(pk).select_related("followee")
+        return self.page(request, total=total, rows=rows, member=lambda row: row.followee)
+
+
+def _follow_list_schema(summary: str):
+    return extend_schema(
+        summary=summary,
+        tags=["graph"],
+        parameters=[USER_ID, *PAGE_PARAMETERS],
+        examples=[MEMBERS_EXAMPLE],
+        responses={200: UserSerializer(many=True), 404: NO_SUCH_USER, 422: VALIDATION},
+    )
+
+
+class FollowersView(FollowListView):
+    direction = "followers"
+
+    @_follow_list_schema("Who follows a member")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class FollowingView(FollowListView):
+    direction = "following"
+
+    @_follow_list_schema("Whom a member follows")
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class BlocksView(MemberListView):
+    """The members the caller blocked, newest block first."""
+
+    @extend_schema(
+        summary="Members you blocked",
+        tags=["graph"],
+        parameters=PAGE_PARAMETERS,
+        examples=[MEMBERS_EXAMPLE],
+        responses={200: UserSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
+    )
+    def get(self, request):
+        blocks = Block.objects.filter(blocker=request.user)
+        rows = blocks.select_related("blocked").order_by("-created_at", "-id")
+        return self.page(request, total=blocks.count(), rows=rows, member=lambda row: row.blocked)
