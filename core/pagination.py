@@ -1,6 +1,9 @@
-"""`skip`/`limit` paging as the original API did it, with `Link` and `X-Total-Count` headers."""
+"""Paging: `skip`/`limit` as the original API did it, with `Link` and `X-Total-Count` headers;
+and `limit`/`before` cursors for the lists that grow at the top (the feed)."""
 
+import base64
 import re
+from datetime import UTC, datetime, timedelta
 from urllib import parse
 
 from rest_framework import serializers
@@ -16,6 +19,7 @@ class PageQuerySerializer(serializers.Serializer):
 
 
 PAGE_DEFAULTS = (("limit", 10), ("skip", 0))
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PLAIN_INT = re.compile(r"[0-9]{1,18}")
 
 
@@ -105,3 +109,74 @@ class SkipLimitPagination(LimitOffsetPagination):
 
     def get_paginated_response_schema(self, schema):
         return schema
+
+
+class CursorError(ValueError):
+    """A `before` cursor this API did not write."""
+
+
+def cursor_encode(created_at: datetime, pk: int) -> str:
+    """An opaque cursor for the row (`created_at`, `pk`): its place in a newest-first list."""
+    micros = (created_at - EPOCH) // timedelta(microseconds=1)
+    return base64.urlsafe_b64encode(f"{micros}.{pk}".encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        micros, pk = text.split(".")
+        if not (_PLAIN_INT.fullmatch(micros) and _PLAIN_INT.fullmatch(pk)):
+            raise CursorError(cursor)
+        return EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except (ValueError, OverflowError, UnicodeError) as error:
+        raise CursorError(cursor) from error
+
+
+class BeforeCursorPagination:
+    """`limit` and an opaque `before` cursor over (`created_at`, `id`), newest first.
+
+    A page starts right after the row its cursor names, so a row written meanwhile never
+    shifts the next page: no duplicate, no gap. The next page's URL is in `Link: rel="next"`,
+    present while there is more; there is no total.
+    """
+
+    default_limit = 20
+    max_limit = 100
+
+    def read_params(self, request) -> None:
+        """`limit` and `before`, or a 422 at ["query", ...] saying what is wrong."""
+        self.request = request
+        raw = request.query_params.get("limit")
+        limit = plain_int(raw, default=self.default_limit)
+        if limit is None:
+            params = PageQuerySerializer(data={"limit": raw})
+            if not params.is_valid():
+                raise RequestValidationError(params.errors, location="query")
+            limit = params.validated_data["limit"]
+        self.limit = min(limit, self.max_limit)
+        before = request.query_params.get("before")
+        try:
+            self.before = cursor_decode(before) if before is not None else None
+        except CursorError:
+            raise RequestValidationError(
+                {"before": ["Not a cursor from this API's Link header."]}, location="query"
+            ) from None
+
+    def before_filter(self, queryset):
+        """`queryset` (ordered newest first) from right after the cursor's row."""
+        if self.before is None:
+            return queryset
+        created_at, pk = self.before
+        return queryset.filter(created_at__lte=created_at).exclude(
+            created_at=created_at, pk__gte=pk
+        )
+
+    def get_paginated_response(self, data: list, *, next_row: tuple | None) -> Response:
+        """`data`, with the next page's URL when `next_row` (the last row's place) is given."""
+        if next_row is None or not self.limit:
+            return Response(data)
+        url = parse.urlsplit(self.request.build_absolute_uri())
+        query = dict(parse.parse_qsl(url.query, keep_blank_values=True))
+        query.update(limit=str(self.limit), before=cursor_encode(*next_row))
+        link = url._replace(query=parse.urlencode(sorted(query.items()))).geturl()
+        return Response(data, headers={"Link": f'<{link}>; rel="next"'})

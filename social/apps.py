@@ -7,4 +7,9 @@ class SocialConfig(AppConfig):
     verbose_name = "Social graph"
 
     def ready(self):
+        from posts import seeding
+
         from . import signals  # noqa: F401  connects the receivers that keep the counts exact
+        from .seeding import FollowsStep
+
+        seeding.register(FollowsStep())  # seed_demo --follows

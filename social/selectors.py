@@ -1,4 +1,5 @@
-"""Profiles: a member with their kept counts, and how the caller stands with them.
+"""Profiles (a member with their kept counts, and how the caller stands with them) and the
+home feed.
 
 A profile is read from two cached parts, each retired by the writes that change it: the
 member's own (their `User` fields and counts) and the caller's relation to them (follows both
@@ -11,6 +12,8 @@ from django.db.models.functions import Coalesce
 from accounts.models import Block, User
 from accounts.serializers import user_row_out
 from core import cache
+from posts.models import Post
+from posts.selectors import posts_out
 
 from .models import Follow
 
@@ -120,3 +123,27 @@ def follow_count(user_id: int, direction: str) -> int | None:
     row = User.objects.filter(pk=user_id).order_by().values(n=Coalesce(F(field[direction]), 0))
     found = row.first()
     return None if found is None else found["n"]
+
+
+def feed(*, request, user, paginator) -> tuple[list[dict], tuple | None]:
+    """A page of `user`'s home feed as `PostOut`, and the place of its last row if more follow.
+
+    Fan-out on read: the newest visible published posts whose owner the caller follows (or
+    is the caller), found by walking the newest-posts index from the cursor down; the posts'
+    bodies and the caller's likes then come from the shared cache (posts.selectors).
+    """
+    if paginator.limit == 0:
+        return [], None
+    followed = Follow.objects.filter(follower_id=user.pk).values("followee_id")
+    posts = (
+        Post.objects.visible_to(user)
+        .filter(published=True)
+        .filter(Q(owner_id__in=followed) | Q(owner_id=user.pk))
+        .newest_first()
+    )
+    rows = list(
+        paginator.before_filter(posts).values_list("created_at", "id")[: paginator.limit + 1]
+    )
+    page, more = rows[: paginator.limit], len(rows) > paginator.limit
+    out = posts_out(request=request, user=user, ids=[pk for _, pk in page])
+    return out, (page[-1] if more else None)

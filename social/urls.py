@@ -8,6 +8,7 @@ from django.urls import re_path
 from . import views
 
 urlpatterns = [
+    re_path(r"^feed/?$", views.FeedView.as_view(), name="feed"),
     re_path(r"^users/me/?$", views.MeView.as_view(), name="user-me"),
     re_path(r"^users/me/blocks/?$", views.BlocksView.as_view(), name="user-blocks"),
     re_path(r"^users/(?P<pk>[^/]+)/follow/?$", views.FollowView.as_view(), name="user-follow"),

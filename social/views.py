@@ -1,4 +1,4 @@
-"""HTTP endpoints of the graph: profiles, follows, blocks and the lists of them."""
+"""HTTP endpoints of the graph: profiles, follows, blocks, the lists of them, and the feed."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -17,8 +17,9 @@ from accounts.models import Block
 from accounts.serializers import UserSerializer, user_out
 from core import cache
 from core.generics import APIView, id_or_none, parse_id
-from core.pagination import SkipLimitPagination
+from core.pagination import BeforeCursorPagination, SkipLimitPagination
 from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
+from posts.serializers import PostOutSerializer
 
 from . import selectors, services
 from .models import Follow
@@ -270,3 +271,38 @@ class BlocksView(MemberListView):
         blocks = Block.objects.filter(blocker=request.user)
         rows = blocks.select_related("blocked").order_by("-created_at", "-id")
         return self.page(request, total=blocks.count(), rows=rows, member=lambda row: row.blocked)
+
+
+class FeedView(APIView):
+    """The caller's home feed: the posts of whom they follow, and their own, newest first."""
+
+    @extend_schema(
+        summary="Your home feed",
+        tags=["graph"],
+        description="Published posts you can see, by the members you follow and by you, newest "
+        'first. Paged by cursor: follow `Link: <...>; rel="next"` (present while there is '
+        "more); a post written meanwhile never shifts the next page. No `X-Total-Count`.",
+        parameters=[
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description="How many (default 20; above 100: 100)."
+            ),
+            OpenApiParameter(
+                "before",
+                OpenApiTypes.STR,
+                description="The opaque cursor of the previous page's `Link` header.",
+            ),
+            OpenApiParameter(
+                "Link",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='The next page\'s URL: `<...>; rel="next"`.',
+            ),
+        ],
+        responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
+    )
+    def get(self, request):
+        paginator = BeforeCursorPagination()
+        paginator.read_params(request)
+        page, next_row = selectors.feed(request=request, user=request.user, paginator=paginator)
+        return paginator.get_paginated_response(page, next_row=next_row)

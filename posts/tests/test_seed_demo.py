@@ -99,7 +99,7 @@ def test_rerun_creates_nothing_and_resets_the_demo_password():
 
     output = seed()
 
-    assert output.count(" 0 created") == 3
+    assert output.count(" 0 created") == output.count(" created ") >= 3  # every kind of row
     assert User.objects.filter(email=DEMO_EMAIL).count() == 1
     assert (demo_users().count(), Post.objects.count(), Vote.objects.count()) == (5, 20, 30)
     assert login().status_code == 200

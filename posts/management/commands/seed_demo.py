@@ -16,6 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
+from posts import seeding
 from posts.models import Post, PostCounts, PostTotals, Vote
 from posts.services import post_counts_rebuild
 
@@ -85,6 +86,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bars (off anyway off a TTY)"
         )
+        for step in seeding.steps:  # the apps above posts: their own demo rows
+            step.add_arguments(parser)
 
     def handle(self, *args, **options):
         for name in ("users", "posts", "votes"):
@@ -101,6 +104,8 @@ class Command(BaseCommand):
             stderr=self.stderr,
         )
         created = seeder.run(users=options["users"], posts=options["posts"], votes=options["votes"])
+        for step in seeding.steps:
+            created[step.name] = step.run(seeder=seeder, options=options)
         # Bulk inserts pass by the models: count again, and retire every cached read.
         post_counts_rebuild()
         # Last: the recount rewrote most posts' rows, and index-only scans (a deep page walks
@@ -113,10 +118,11 @@ class Command(BaseCommand):
             "users": User.objects.count(),
             "posts": Post.objects.count(),
             "votes": Vote.objects.count(),
+            **{step.name: step.total() for step in seeding.steps},
         }
         lines = [f"Seeded demo data in {elapsed:.1f} s"]
         for name, total in totals.items():
-            lines.append(f"  {name:<6} {created[name]:>10,} created {total:>12,} in the database")
+            lines.append(f"  {name:<7} {created[name]:>10,} created {total:>12,} in the database")
         lines.append(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD} (also every demo-user-N)")
         return "\n".join(lines)
 
@@ -140,7 +146,7 @@ class DemoSeeder:
         demo_account = self.ensure_demo_account(password_hash)
         created = {"users": self.create_users(users, password_hash)}
         demo_user_ids = list(_demo_users().order_by("pk").values_list("pk", flat=True))
-        members = [demo_account.pk, *demo_user_ids]
+        self.members = members = [demo_account.pk, *demo_user_ids]
         created["posts"] = self.create_posts(posts, demo_account.pk, demo_user_ids or members)
         created["votes"] = self.create_votes(votes, members)
         return created
