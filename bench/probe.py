@@ -108,6 +108,7 @@ def prepare_run(args) -> dict:
     )
     all_user_ids = list(User.objects.order_by("id").values_list("pk", flat=True))
     pools = member_pools(public_ids, args.members, args.member_pool)
+    follows = member_follows([email for email, _ in pools])
     write_lines(args.dir / "public_post_ids.txt", public_ids)
     write_lines(args.dir / "all_user_ids.txt", all_user_ids)
     write_lines(args.dir / "members.txt", (" ".join(map(str, [e, *ids])) for e, ids in pools))
@@ -131,10 +132,46 @@ def prepare_run(args) -> dict:
         "all_users": len(all_user_ids),
         "members": len(pools),
         "member_pool": round(statistics.mean(len(ids) for _, ids in pools), 1) if pools else 0,
+        "member_follows": follows,
         "search": search,
         "search_matches": matches,
         "counts": counts(),
     }
+
+
+def member_follows(emails: list[str]) -> float:
+    """Each member follows between FOLLOWS_PER_MEMBER[0] and [1] others (seeded: the same on
+    every run, topped up only where missing); their mean. The feed scenario reads their feeds.
+    """
+    from django.db.models import Count
+
+    from accounts.models import User
+    from bench.scenarios import FOLLOWS_PER_MEMBER
+    from core import cache
+    from social.models import Follow, FollowCounts
+
+    members = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
+    everyone = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    have = dict(
+        Follow.objects.filter(follower__in=members.values())
+        .values("follower")
+        .annotate(n=Count("*"))
+        .values_list("follower", "n")
+    )
+    rng = random.Random(2)
+    low, high = FOLLOWS_PER_MEMBER
+    wanted, rows = {}, []
+    for email in emails:
+        pk = members[email]
+        wanted[pk] = min(rng.randint(low, high), len(everyone) - 1)
+        others = [other for other in rng.sample(everyone, wanted[pk] + 1) if other != pk]
+        if have.get(pk, 0) < wanted[pk]:
+            rows += [Follow(follower_id=pk, followee_id=other) for other in others[: wanted[pk]]]
+    if rows:
+        Follow.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5_000)
+        FollowCounts.objects.recount(everyone)  # the bulk insert passed by Follow.save()
+        cache.invalidate_all()
+    return round(statistics.mean(wanted.values()), 1) if wanted else 0
 
 
 def member_pools(public_ids: list[int], count: int, size: int) -> list[tuple[str, list[int]]]:

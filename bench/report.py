@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from bench.common import fmt
-from bench.scenarios import MIX
+from bench.scenarios import FEED, MIX
 from bench.seeding import counts_text
 
 
@@ -130,11 +130,12 @@ def _write_members(write, result: dict) -> None:
         f"\nmembers: {members.get('logged_in', '-')} demo users, each with its own token, logged "
         f"in before the load ({fmt(members.get('login_s'))} s);\n  each toggles votes on its "
         f"own pool of {fmt(members.get('vote_pool'), '.0f')} public posts; GET /posts/{{id}} "
-        f"over all {members.get('public_posts', 0):,} public posts\n"
+        f"over all {members.get('public_posts', 0):,} public posts;\n  each follows "
+        f"{fmt(members.get('follows'), '.0f')} others on average (the feed)\n"
     )
     write(f"{'request mix: share of requests':<44}")
     write("".join(f" {row['key']:>13}" for row in rows) + "\n")
-    for request in MIX:
+    for request in (*MIX, FEED):
         shares = [row["mix"].get(request.key) for row in rows]
         if any(shares):
             cells = "".join(f" {fmt(share, '.1%'):>13}" for share in shares)

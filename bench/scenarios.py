@@ -31,11 +31,16 @@ MIX = (
     Request("post_create", "POST /posts/", 30, write=True),
 )
 LISTS = ("list_first", "list_deep")
+# The home feed: the same members, each following 50 to 500 others (probe.py prepare), reading
+# the feed's first page. Not in `mixed` (its figures compare with earlier runs).
+FEED = Request("feed", "GET /feed?limit=20, first page", 100)
+FOLLOWS_PER_MEMBER = (50, 500)
 
 
 def mix_shares(write_share: float, keys: tuple[str, ...] | None = None) -> tuple:
-    """((key, share of all requests), ...) of MIX, or of its `keys` only; the shares sum to 1."""
-    chosen = [r for r in MIX if keys is None or r.key in keys]
+    """((key, share of all requests), ...) of MIX, or of its (and FEED's) `keys` only; the
+    shares sum to 1."""
+    chosen = MIX if keys is None else [r for r in (*MIX, FEED) if r.key in keys]
     groups = {False: 1 - write_share, True: write_share}
     totals = {write: sum(r.weight for r in chosen if r.write == write) for write in groups}
     shares = [
@@ -77,6 +82,13 @@ def scenarios(search: str, members: int = MEMBERS, write_share: float = WRITE_SH
             "mixed.lua",
             auth=False,
             mix=mix_shares(0, LISTS),
+        ),
+        Scenario(
+            "feed",
+            f"feed: {members} members, following {FOLLOWS_PER_MEMBER[0]}-{FOLLOWS_PER_MEMBER[1]}",
+            "mixed.lua",
+            auth=False,
+            mix=mix_shares(0, (FEED.key,)),
         ),
         Scenario("posts_limit10", "GET /posts/?limit=10", "get.lua", "/posts/?limit=10"),
         Scenario("posts_limit100", "GET /posts/?limit=100", "get.lua", "/posts/?limit=100"),

@@ -77,6 +77,7 @@ def run_size(size_name: str, args, stamp: str) -> dict:
                 "login_s": runner.members_login_s,
                 "public_posts": info["public_posts"],
                 "vote_pool": info["member_pool"],
+                "follows": info.get("member_follows"),
             }
         runner.warm_up()
         result["scenarios"] = run_scenarios(runner, chosen, args)

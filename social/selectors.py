@@ -6,12 +6,16 @@ member's own (their `User` fields and counts) and the caller's relation to them 
 ways, and whether a block stands between them). On a miss, one query brings both.
 """
 
+from dataclasses import dataclass
+
+from django.db import router
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from accounts.models import Block, User
 from accounts.serializers import user_row_out
 from core import cache
+from core.db import CompiledValues
 from posts.models import Post
 from posts.selectors import posts_out
 
@@ -46,10 +50,40 @@ def profile(*, request, viewer, user_id: int) -> dict | None:
 
 
 def _profile_row(keys, user_id: int, viewer_id: int | None) -> dict:
-    """Both parts of a profile, in one query."""
+    """Both parts of a profile, in one query (compiled once per process)."""
+    related = viewer_id is not None and viewer_id != user_id
+    using = router.db_for_read(User)
+    found = (
+        _PROFILE_RELATED(user_id, viewer_id, using=using)
+        if related
+        else _PROFILE(user_id, using=using)
+    )
+    if not found:
+        return {}
+    row = found[0]
+    parts = {f"profile:{user_id}": {name: row[name] for name in MEMBER_FIELDS}}
+    if related:
+        parts[f"relation:{viewer_id}:{user_id}"] = {name: row[name] for name in RELATION_FIELDS}
+    return {key: value for key, value in parts.items() if key in keys}
+
+
+MEMBER_FIELDS = (
+    "id",
+    "email",
+    "created_at",
+    "public",
+    "hidden",
+    "drafts",
+    "followers",
+    "following_count",
+)
+RELATION_FIELDS = ("following", "followed_by", "blocked")
+
+
+def _profile_query(user_id, viewer_id=None):
     members = User.objects.filter(pk=user_id).order_by()
     flags = {}
-    if viewer_id is not None and viewer_id != user_id:
+    if viewer_id is not None:
         flags = {
             "following": Exists(
                 Follow.objects.filter(follower_id=viewer_id, followee=OuterRef("pk"))
@@ -64,34 +98,18 @@ def _profile_row(keys, user_id: int, viewer_id: int | None) -> dict:
                 )
             ),
         }
-    row = (
-        members.annotate(
-            public=Coalesce(F("post_counts__public"), 0),
-            hidden=Coalesce(F("post_counts__hidden"), 0),
-            drafts=Coalesce(F("post_counts__drafts"), 0),
-            followers=Coalesce(F("follow_counts__followers"), 0),
-            following_count=Coalesce(F("follow_counts__following"), 0),
-            **flags,
-        )
-        .values(
-            "id",
-            "email",
-            "created_at",
-            "public",
-            "hidden",
-            "drafts",
-            "followers",
-            "following_count",
-            *flags,
-        )
-        .first()
-    )
-    if row is None:
-        return {}
-    parts = {f"profile:{user_id}": {name: row[name] for name in row if name not in flags}}
-    if flags:
-        parts[f"relation:{viewer_id}:{user_id}"] = {name: row[name] for name in flags}
-    return {key: value for key, value in parts.items() if key in keys}
+    return members.annotate(
+        public=Coalesce(F("post_counts__public"), 0),
+        hidden=Coalesce(F("post_counts__hidden"), 0),
+        drafts=Coalesce(F("post_counts__drafts"), 0),
+        followers=Coalesce(F("follow_counts__followers"), 0),
+        following_count=Coalesce(F("follow_counts__following"), 0),
+        **flags,
+    ).values(*MEMBER_FIELDS, *flags)
+
+
+_PROFILE = CompiledValues(_profile_query)
+_PROFILE_RELATED = CompiledValues(_profile_query)
 
 
 def profile_out(member: dict, relation: dict | None, *, viewer) -> dict:
@@ -130,20 +148,45 @@ def feed(*, request, user, paginator) -> tuple[list[dict], tuple | None]:
 
     Fan-out on read: the newest visible published posts whose owner the caller follows (or
     is the caller), found by walking the newest-posts index from the cursor down; the posts'
-    bodies and the caller's likes then come from the shared cache (posts.selectors).
+    bodies and the caller's likes then come from the shared cache (posts.selectors). The first
+    page's query, the one most read, is compiled once per process.
     """
     if paginator.limit == 0:
         return [], None
+    size = paginator.limit + 1  # one more: is there a next page?
+    if paginator.before is None:
+        using = router.db_for_read(Post)
+        rows = _FEED_FIRST(user.pk, using=using, staff=user.is_staff, size=size)
+    else:
+        posts = paginator.before_filter(_feed_posts(user))
+        rows = list(posts.values_list("created_at", "id")[:size])
+    page, more = rows[: paginator.limit], len(rows) > paginator.limit
+    out = posts_out(request=request, user=user, ids=[pk for _, pk in page])
+    return out, (page[-1] if more else None)
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    """Who `visible_to` is asked about, in a query compiled for any member (_FEED_FIRST)."""
+
+    pk: int
+    is_staff: bool
+    is_authenticated: bool = True
+
+
+def _feed_posts(user):
     followed = Follow.objects.filter(follower_id=user.pk).values("followee_id")
-    posts = (
+    return (
         Post.objects.visible_to(user)
         .filter(published=True)
         .filter(Q(owner_id__in=followed) | Q(owner_id=user.pk))
         .newest_first()
     )
-    rows = list(
-        paginator.before_filter(posts).values_list("created_at", "id")[: paginator.limit + 1]
-    )
-    page, more = rows[: paginator.limit], len(rows) > paginator.limit
-    out = posts_out(request=request, user=user, ids=[pk for _, pk in page])
-    return out, (page[-1] if more else None)
+
+
+_FEED_FIRST = CompiledValues(
+    lambda user_id, *, staff, size: _feed_posts(_Viewer(user_id, staff)).values_list(
+        "created_at", "id"
+    )[:size],
+    tuples=True,
+)

@@ -70,6 +70,29 @@ MEMBERS_EXAMPLE = OpenApiExample(
     response_only=True,
 )
 BLOCKED_EXAMPLE = OpenApiExample("Blocked", value={"message": "blocked"}, response_only=True)
+FEED_EXAMPLE = OpenApiExample(
+    "A page of the feed",
+    value=[
+        {
+            "Post": {
+                "id": 52,
+                "title": "Shipped it",
+                "content": "The feed pages by cursor now.",
+                "published": True,
+                "created_at": "2026-12-02T08:30:00Z",
+                "owner_id": 9,
+                "owner": {
+                    "id": 9,
+                    "email": "bob@example.com",
+                    "created_at": "2026-11-20T18:02:11Z",
+                },
+            },
+            "votes": 3,
+            "voted": False,
+        }
+    ],
+    response_only=True,
+)
 
 
 class GraphPagination(SkipLimitPagination):
@@ -299,6 +322,7 @@ class FeedView(APIView):
                 description='The next page\'s URL: `<...>; rel="next"`.',
             ),
         ],
+        examples=[FEED_EXAMPLE],
         responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
     )
     def get(self, request):

@@ -45,6 +45,9 @@ local kinds = {
    user_detail = function(member)
       return wrk.format("GET", "/users/" .. user_ids[math.random(#user_ids)], member.read)
    end,
+   feed = function(member)
+      return wrk.format("GET", "/feed?limit=20", member.read)
+   end,
    vote = function(member)
       member.position = member.position + 1
       if member.position > #member.pool then
