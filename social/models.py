@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from core import cache
 
 
 class FollowQuerySet(models.QuerySet):
@@ -78,7 +79,9 @@ class Follow(models.Model):
 
 
 def follow_counts_move(follower_id: int, followee_id: int, delta: int, *, using) -> None:
-    """Add `delta` to the counts one follow makes: where the other side is an active member."""
+    """Add `delta` to the counts one follow makes (where the other side is an active member),
+    and retire the cached profiles and relations of both."""
+    cache.invalidate(f"graph-of:{follower_id}", f"graph-of:{followee_id}")
     active = set(
         User.objects.using(using)
         .filter(pk__in=[follower_id, followee_id], is_active=True)

@@ -46,18 +46,14 @@ def follow_create(*, follower: User, followee_id: int) -> tuple[User, bool]:
     if Block.objects.between(follower.pk, followee_id).exists():
         raise ForbiddenError("You cannot follow this user")
     _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
-    if created:
-        _retire(follower.pk, followee_id)
-    return followee, created
+    return followee, created  # (Follow.save() retired both members' cached profiles)
 
 
 @transaction.atomic
 def follow_delete(*, follower: User, followee_id: int) -> None:
     """Stop following a member; nothing to do if one does not follow them."""
     _lock_pair(follower, followee_id, verb="unfollow")
-    deleted, _ = Follow.objects.filter(follower=follower, followee_id=followee_id).delete()
-    if deleted:
-        _retire(follower.pk, followee_id)
+    Follow.objects.filter(follower=follower, followee_id=followee_id).delete()
 
 
 @transaction.atomic

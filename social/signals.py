@@ -4,6 +4,7 @@ from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from accounts.models import User
+from core import cache
 
 from .models import Follow, FollowCounts, follow_counts_move
 
@@ -27,3 +28,4 @@ def member_saved(sender, instance, created, update_fields, using, **kwargs):
     ids = list(followed.union(followers, all=True))
     if ids:
         FollowCounts.objects.using(using).recount(ids)
+        cache.invalidate(*(f"graph-of:{pk}" for pk in ids))  # their cached profiles

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import BlockFactory, UserFactory
 from conftest import authorize
+from core import cache
 from moderation import services as moderation
 from posts.tests.factories import PostFactory
 
@@ -152,3 +153,30 @@ def test_a_profile_costs_one_query_and_the_token_user(
         response = client.get(f"/users/{author.pk}")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("store", ["local memory", "redis"])
+def test_cached_profiles_follow_follows_suspensions_and_deletions_at_once(
+    request, settings, user, auth_client, store
+):
+    settings.API_CACHE = True
+    if store == "redis":
+        request.getfixturevalue("redis_cache")
+    cache.memory.clear()
+    idol = UserFactory()
+    fan = FollowFactory(followee=idol).follower
+    FollowFactory(follower=user, followee=idol)
+    path = f"/users/{idol.pk}"
+    assert auth_client.get(path).json()["followers_count"] == 2  # now cached
+
+    moderation.user_suspend(user=fan, moderator=UserFactory(is_staff=True))
+    assert auth_client.get(path).json()["followers_count"] == 1
+
+    auth_client.delete(f"{path}/follow")
+    body = auth_client.get(path).json()
+    assert (body["followers_count"], body["following"]) == (0, False)
+
+    moderation.user_reinstate(user=fan, moderator=UserFactory(is_staff=True))
+    assert auth_client.get(path).json()["followers_count"] == 1
+    fan.delete()
+    assert auth_client.get(path).json()["followers_count"] == 0
