@@ -35,8 +35,9 @@ def _lock_pair(caller: User, other_id: int, *, verb: str) -> User:
     return locked[other_id]
 
 
-def _retire(*member_ids: int) -> None:
-    cache.invalidate(*(f"graph-of:{pk}" for pk in member_ids))
+def _block_changed(*member_ids: int) -> None:
+    """Retire the two members' cached profiles, relations and block sets (one round trip)."""
+    cache.invalidate(*(f"{name}:{pk}" for pk in member_ids for name in ("graph-of", "blocks-of")))
 
 
 @transaction.atomic
@@ -64,8 +65,7 @@ def block_create(*, blocker: User, blocked_id: int) -> bool:
     if created:
         Follow.objects.filter(follower=blocker, followee=blocked).delete()
         Follow.objects.filter(follower=blocked, followee=blocker).delete()
-        _retire(blocker.pk, blocked_id)
-        cache.invalidate(f"blocks-of:{blocker.pk}", f"blocks-of:{blocked_id}")
+        _block_changed(blocker.pk, blocked_id)
     return created
 
 
@@ -75,5 +75,4 @@ def block_delete(*, blocker: User, blocked_id: int) -> None:
     _lock_pair(blocker, blocked_id, verb="unblock")
     deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     if deleted:
-        _retire(blocker.pk, blocked_id)
-        cache.invalidate(f"blocks-of:{blocker.pk}", f"blocks-of:{blocked_id}")
+        _block_changed(blocker.pk, blocked_id)
