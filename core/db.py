@@ -1,7 +1,21 @@
 """Query helpers shared by the apps' querysets and admin pages."""
 
 from django.db import connections
-from django.db.models import BigIntegerField, Func, IntegerField, Subquery
+from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, Subquery
+
+
+class CounterQuerySet(QuerySet):
+    """Rows of counts kept beside the rows they count, moved with F() in the write's transaction."""
+
+    def move(self, row: dict, **deltas: int) -> None:
+        """Add `deltas` ({"followers": 1, ...}) to the counts of `row` ({"user_id": 7}).
+
+        The row is made on its first move; concurrent first moves meet at its primary key.
+        """
+        changes = {name: F(name) + delta for name, delta in deltas.items() if delta}
+        if changes and not self.filter(**row).update(**changes):
+            self.get_or_create(**row)
+            self.filter(**row).update(**changes)
 
 
 class SubqueryCount(Subquery):

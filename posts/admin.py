@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from accounts import admin as accounts_admin
 from accounts.models import User
+from core.admin import ReadOnlyModelAdmin
 from core.db import SubqueryCount
 
 from .models import Post, Vote
@@ -34,7 +35,7 @@ class PostAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(ReadOnlyModelAdmin):
     """Read-only: votes change only through the API."""
 
     list_display = ["user", "post", "created_at"]
@@ -42,15 +43,6 @@ class VoteAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "post__title"]
     list_filter = ["created_at"]
     raw_id_fields = ["user", "post"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.unregister(User)

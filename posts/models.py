@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import without_blocked
 from core import cache
+from core.db import CounterQuerySet
 
 # What decides who may see a post: (field name, column attribute).
 STATE_FIELDS = (("owner", "owner_id"), ("published", "published"), ("hidden_at", "hidden_at"))
@@ -181,19 +182,12 @@ def _counted(state: dict | None) -> tuple[int, str] | None:
     return state["owner_id"], kind
 
 
-class PostCountsQuerySet(models.QuerySet):
+class PostCountsQuerySet(CounterQuerySet):
     def add(self, owner_id: int, **deltas: int) -> None:
         """Add `deltas` ({"public": 1, ...}) to a member's counts and to the totals."""
-        changes = {name: F(name) + delta for name, delta in deltas.items() if delta}
-        if not changes:
-            return
-        if not self.filter(owner_id=owner_id).update(**changes):
-            # Their first post: concurrent first posts meet at the primary key.
-            self.get_or_create(owner_id=owner_id)
-            self.filter(owner_id=owner_id).update(**changes)
-        totals = {name: change for name, change in changes.items() if name != DRAFTS}
-        if totals:
-            PostTotals.objects.using(self.db).add(**totals)
+        self.move({"owner_id": owner_id}, **deltas)
+        totals = {name: delta for name, delta in deltas.items() if name != DRAFTS}
+        PostTotals.objects.using(self.db).move({"pk": PostTotals.ONLY}, **totals)
 
 
 class PostCounts(models.Model):
@@ -223,12 +217,7 @@ class PostCounts(models.Model):
         return self.hidden + self.drafts
 
 
-class PostTotalsQuerySet(models.QuerySet):
-    def add(self, **changes) -> None:
-        if not self.filter(pk=PostTotals.ONLY).update(**changes):
-            self.get_or_create(pk=PostTotals.ONLY)
-            self.filter(pk=PostTotals.ONLY).update(**changes)
-
+class PostTotalsQuerySet(CounterQuerySet):
     def current(self) -> "PostTotals":
         return self.filter(pk=PostTotals.ONLY).first() or PostTotals()
 

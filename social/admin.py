@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import Block, User
+from core.admin import ReadOnlyModelAdmin
 from posts import admin as posts_admin
 
 from .models import Follow
@@ -83,7 +84,7 @@ class UserAdmin(posts_admin.UserAdmin):
 
 
 @admin.register(Follow)
-class FollowAdmin(admin.ModelAdmin):
+class FollowAdmin(ReadOnlyModelAdmin):
     """Read-only: members follow and unfollow through the API."""
 
     list_display = ["follower", "followee", "created_at"]
@@ -92,21 +93,13 @@ class FollowAdmin(admin.ModelAdmin):
     list_filter = ["created_at"]
     raw_id_fields = ["follower", "followee"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Block)
-class BlockAdmin(FollowAdmin):
+class BlockAdmin(ReadOnlyModelAdmin):
     """Read-only: whom a member blocked and who blocked them (a moderator's question)."""
 
     list_display = ["blocker", "blocked", "created_at"]
     list_select_related = ["blocker", "blocked"]
     search_fields = ["blocker__email", "blocked__email"]
+    list_filter = ["created_at"]
     raw_id_fields = ["blocker", "blocked"]

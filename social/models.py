@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import cache
+from core.db import CounterQuerySet
 
 
 class FollowQuerySet(models.QuerySet):
@@ -88,20 +89,12 @@ def follow_counts_move(follower_id: int, followee_id: int, delta: int, *, using)
         .values_list("pk", flat=True)
     )
     if followee_id in active:
-        FollowCounts.objects.using(using).add(follower_id, following=delta)
+        FollowCounts.objects.using(using).move({"user_id": follower_id}, following=delta)
     if follower_id in active:
-        FollowCounts.objects.using(using).add(followee_id, followers=delta)
+        FollowCounts.objects.using(using).move({"user_id": followee_id}, followers=delta)
 
 
-class FollowCountsQuerySet(models.QuerySet):
-    def add(self, user_id: int, **deltas: int) -> None:
-        """Add `deltas` ({"followers": 1} ...) to a member's counts."""
-        changes = {name: F(name) + delta for name, delta in deltas.items()}
-        if not self.filter(user_id=user_id).update(**changes):
-            # Their first follow: concurrent first follows meet at the primary key.
-            self.get_or_create(user_id=user_id)
-            self.filter(user_id=user_id).update(**changes)
-
+class FollowCountsQuerySet(CounterQuerySet):
     def recount(self, user_ids) -> None:
         """Count these members' follows again from the rows (`user_ids`: ids or a subquery)."""
         follows = Follow.objects.order_by()

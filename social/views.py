@@ -1,11 +1,14 @@
 """HTTP endpoints of the graph: profiles, follows, blocks, the lists of them, and the feed."""
 
+from operator import attrgetter
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
@@ -240,18 +243,17 @@ class FollowListView(MemberListView):
 
     permission_classes = [AllowAny]
     authentication_classes = []  # public: a stale token must not turn it into a 401
-    direction = None  # "followers" or "following"
+    direction = "followers"  # or "following": which kept count is the total
+    rows_of = staticmethod(Follow.objects.followers_of)  # the member's follows, newest first
+    other = "follower"  # the member each follow shows
 
     def get(self, request, pk):
         pk = parse_id(pk)
         total = selectors.follow_count(pk, self.direction)
         if total is None:
             raise services.member_not_found(pk)
-        if self.direction == "followers":
-            rows = Follow.objects.followers_of(pk).select_related("follower")
-            return self.page(request, total=total, rows=rows, member=lambda row: row.follower)
-        rows = Follow.objects.following_of(pk).select_related("followee")
-        return self.page(request, total=total, rows=rows, member=lambda row: row.followee)
+        rows = self.rows_of(pk).select_related(self.other)
+        return self.page(request, total=total, rows=rows, member=attrgetter(self.other))
 
 
 def _follow_list_schema(summary: str):
@@ -264,20 +266,16 @@ def _follow_list_schema(summary: str):
     )
 
 
+@extend_schema_view(get=_follow_list_schema("Who follows a member"))
 class FollowersView(FollowListView):
-    direction = "followers"
-
-    @_follow_list_schema("Who follows a member")
-    def get(self, request, pk):
-        return super().get(request, pk)
+    pass
 
 
+@extend_schema_view(get=_follow_list_schema("Whom a member follows"))
 class FollowingView(FollowListView):
     direction = "following"
-
-    @_follow_list_schema("Whom a member follows")
-    def get(self, request, pk):
-        return super().get(request, pk)
+    rows_of = staticmethod(Follow.objects.following_of)
+    other = "followee"
 
 
 class BlocksView(MemberListView):
