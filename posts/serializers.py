@@ -61,7 +61,7 @@ class PostOutSerializer(serializers.Serializer):
 
 
 def post_entry(row: dict) -> dict:
-    """What the read cache keeps of a post, from a `.values()` row (posts.selectors).
+    """What the read cache keeps of a post, from a `.values()` row (posts.entries).
 
     Its `Post` shape is built once here, not by a serializer on every request; the rest says
     who may see it.

@@ -18,7 +18,7 @@ from core.generics import APIView, IdLookupAPIView, id_or_none, parse_id
 from core.pagination import PAGE_DEFAULTS, SkipLimitPagination, plain_int
 from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
 
-from . import selectors, services
+from . import entries, selectors, services
 from .models import Post
 from .permissions import IsOwnerOrReadOnly
 from .serializers import PostOutSerializer, PostSearchSerializer, PostSerializer, VoteSerializer
@@ -139,7 +139,7 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
 
     def plan_reads(self, request, member_id):
         if self.action == "retrieve" and (pk := id_or_none(self.kwargs["pk"])) is not None:
-            cache.want(request, entries=selectors.post_entry_keys([pk]))
+            cache.want(request, entries=entries.post_entry_keys([pk]))
         elif self.action == "list" and member_id and "search" not in request.query_params:
             query = request.query_params
             limit, skip = (plain_int(query.get(name), default=d) for name, d in PAGE_DEFAULTS)

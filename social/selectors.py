@@ -16,8 +16,8 @@ from accounts.models import Block, User
 from accounts.serializers import user_row_out
 from core import cache
 from core.db import CompiledValues
+from posts.entries import posts_out
 from posts.models import Post
-from posts.selectors import posts_out
 
 from .models import Follow
 
@@ -148,7 +148,7 @@ def feed(*, request, user, paginator) -> tuple[list[dict], tuple | None]:
 
     Fan-out on read: the newest visible published posts whose owner the caller follows (or
     is the caller), found by walking the newest-posts index from the cursor down; the posts'
-    bodies and the caller's likes then come from the shared cache (posts.selectors). The first
+    bodies and the caller's likes then come from the shared cache (posts.entries). The first
     page's query, the one most read, is compiled once per process.
     """
     if paginator.limit == 0:

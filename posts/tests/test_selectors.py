@@ -207,7 +207,7 @@ def test_a_deep_page_and_its_links_follow_new_posts(auth_client):
 def test_a_member_who_liked_too_many_to_keep_still_sees_the_right_flags(
     user, auth_client, monkeypatch
 ):
-    monkeypatch.setattr("posts.selectors.LIKES_CACHED_MAX", 1)
+    monkeypatch.setattr("posts.entries.LIKES_CACHED_MAX", 1)
     liked = PostFactory.create_batch(2)
     plain = PostFactory()
     for post in liked:

@@ -7,8 +7,8 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from accounts.tests.factories import UserFactory
+from posts.entries import entry_rows
 from posts.models import Post
-from posts.selectors import entry_rows
 from posts.serializers import PostOutSerializer, post_entry, post_out
 
 from .factories import PostFactory, VoteFactory
