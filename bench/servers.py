@@ -27,6 +27,7 @@ THROTTLE_VARS = (
     "THROTTLE_SIGNUP",
     "THROTTLE_LOGIN",
     "THROTTLE_LOGIN_EMAIL",
+    "THROTTLE_COMMENT",
 )
 HIGH_RATE = "1000000/min"
 # Logins at once: each is an Argon2 hash, and more at a time only queue on the server's cores.

@@ -96,7 +96,7 @@ _writes = 0
 
 VERSION_PREFIX = "cache:version:"
 # The number moves when an entry's shape changes: a new release never reads an older one's.
-ENTRY_PREFIX = "cache:entry:2:"
+ENTRY_PREFIX = "cache:entry:3:"
 
 
 def _version_key(name: str) -> str:

@@ -1,7 +1,8 @@
 """OpenAPI pieces drf-spectacular cannot infer: the login flow and the error shapes."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 
@@ -46,6 +47,34 @@ ValidationErrorSerializer = inline_serializer(
 
 def detail(description: str) -> OpenApiResponse:
     return OpenApiResponse(DetailSerializer, description=description)
+
+
+def skip_limit_parameters(items: str, *, default_limit: int = 20) -> list[OpenApiParameter]:
+    """`skip`/`limit` and the `X-Total-Count` and `Link` headers of a list of `items`."""
+    return [
+        OpenApiParameter(
+            "limit",
+            OpenApiTypes.INT,
+            description=f"How many (default {default_limit}; above 100 counts as 100).",
+        ),
+        OpenApiParameter(
+            "skip", OpenApiTypes.INT, description="How many to pass over (default 0)."
+        ),
+        OpenApiParameter(
+            "X-Total-Count",
+            OpenApiTypes.INT,
+            OpenApiParameter.HEADER,
+            response=[200],
+            description=f"How many {items} the list holds, over all pages.",
+        ),
+        OpenApiParameter(
+            "Link",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[200],
+            description='URLs of the neighbouring pages: `<...>; rel="next", <...>; rel="prev"`.',
+        ),
+    ]
 
 
 UNAUTHORIZED = detail("Missing, invalid, expired or revoked token, or a suspended user.")

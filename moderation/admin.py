@@ -1,7 +1,8 @@
 """The report queue, and the moderation actions on the admins of the apps below.
 
-Moderators resolve or dismiss reports, hide posts and suspend members. The posts and users
-admins are extended here (and re-registered), so the lower apps never import moderation.
+Moderators resolve or dismiss reports, hide posts and comments and suspend members. The posts,
+comments and users admins are extended here (and re-registered), so the lower apps never import
+moderation.
 """
 
 from django import forms
@@ -12,8 +13,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import User
+from comments import admin as comments_admin
+from comments.models import Comment
 from core.db import SubqueryCount
-from core.exceptions import DomainError
+from core.exceptions import DomainError, ForbiddenError
 from posts import admin as posts_admin
 from posts.models import Post
 from social import admin as social_admin
@@ -56,6 +59,7 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "category",
         "post_link",
+        "comment_link",
         "reporter_link",
         "reason",
         "created_at",
@@ -63,10 +67,11 @@ class ReportAdmin(admin.ModelAdmin):
     list_display_links = ["id"]
     list_filter = ["status", "category", "created_at"]
     search_fields = ["reason", "post__title", "reporter__email"]
-    list_select_related = ["post", "reporter"]
+    list_select_related = ["post", "comment", "reporter"]
     readonly_fields = [
         "reporter",
         "post",
+        "comment",
         "category",
         "reason",
         "status",
@@ -74,7 +79,7 @@ class ReportAdmin(admin.ModelAdmin):
         "resolved_at",
         "resolved_by",
     ]
-    actions = ["resolve", "dismiss", "hide_post_and_resolve"]
+    actions = ["resolve", "dismiss", "hide_and_resolve"]
 
     def get_ordering(self, request):
         # Not get_queryset().queue(): the changelist puts the model's Meta.ordering (oldest
@@ -88,6 +93,13 @@ class ReportAdmin(admin.ModelAdmin):
     def post_link(self, report):
         url = reverse("admin:posts_post_change", args=[report.post_id])
         return format_html('<a href="{}">{}</a>', url, report.post)
+
+    @admin.display(description="Comment")
+    def comment_link(self, report):
+        if report.comment_id is None:
+            return "-"  # a report on the post itself
+        url = reverse("admin:comments_comment_change", args=[report.comment_id])
+        return format_html('<a href="{}">{}</a>', url, report.comment.content[:60])
 
     @admin.display(description="Reporter", ordering="reporter__email")
     def reporter_link(self, report):
@@ -118,20 +130,31 @@ class ReportAdmin(admin.ModelAdmin):
             done="Dismissed {count} report(s).",
         )
 
-    def has_hide_post_permission(self, request):
-        """Closing reports and hiding posts are separate rights; this action needs both."""
-        return self.has_change_permission(request) and request.user.has_perm("posts.hide_post")
+    def has_hide_reported_permission(self, request):
+        """Closing reports and hiding are separate rights: this action needs both (the right
+        to hide posts or comments, checked per report for what it is about)."""
+        user = request.user
+        return self.has_change_permission(request) and (
+            user.has_perm("posts.hide_post") or user.has_perm("comments.hide_comment")
+        )
 
-    @admin.action(description="Hide the post and resolve", permissions=["hide_post"])
-    def hide_post_and_resolve(self, request, queryset):
+    @admin.action(
+        description="Hide the reported post or comment, and resolve",
+        permissions=["hide_reported"],
+    )
+    def hide_and_resolve(self, request, queryset):
+        def hide(report, moderator, reason):
+            needed = "comments.hide_comment" if report.comment_id else "posts.hide_post"
+            if not moderator.has_perm(needed):
+                raise ForbiddenError(f"You may not hide what report #{report.pk} is about")
+            services.report_hide_and_resolve(report=report, moderator=moderator, reason=reason)
+
         apply_to_selected(
             self,
             request,
-            queryset.select_related("post"),
-            lambda report, moderator, reason: services.report_hide_post_and_resolve(
-                report=report, moderator=moderator, reason=reason
-            ),
-            done="Hid the posts of {count} report(s).",
+            queryset.select_related("post", "comment"),
+            hide,
+            done="Hid what {count} report(s) were about.",
         )
 
 
@@ -179,6 +202,53 @@ class PostAdmin(posts_admin.PostAdmin):
                 post=post, moderator=moderator, reason=reason
             ),
             done="Unhid {count} post(s).",
+        )
+
+
+admin.site.unregister(Comment)
+
+
+@admin.register(Comment)
+class CommentAdmin(comments_admin.CommentAdmin):
+    """Comments with their reports, and the hide and unhide actions."""
+
+    action_form = ModerationActionForm
+    list_display = [*comments_admin.CommentAdmin.list_display[:-1], "report_count", "created_at"]
+    actions = ["hide", "unhide"]
+
+    def get_queryset(self, request):
+        reports = Report.objects.filter(comment=OuterRef("pk")).values("pk")
+        return super().get_queryset(request).annotate(report_count=SubqueryCount(reports))
+
+    @admin.display(description="Reports", ordering="report_count")
+    def report_count(self, comment):
+        return comment.report_count
+
+    def has_hide_permission(self, request):
+        return request.user.has_perm("comments.hide_comment")
+
+    @admin.action(description="Hide selected comments", permissions=["hide"])
+    def hide(self, request, queryset):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda comment, moderator, reason: services.comment_hide(
+                comment=comment, moderator=moderator, reason=reason
+            ),
+            done="Hid {count} comment(s).",
+        )
+
+    @admin.action(description="Unhide selected comments", permissions=["hide"])
+    def unhide(self, request, queryset):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda comment, moderator, reason: services.comment_unhide(
+                comment=comment, moderator=moderator, reason=reason
+            ),
+            done="Unhid {count} comment(s).",
         )
 
 

@@ -4,8 +4,9 @@ from django.contrib.auth.models import Group, Permission
 
 MODERATORS = "moderators"
 
-# What a moderator needs, and nothing more: read users, posts, votes, follows, blocks and
-# reports; suspend users, hide posts and close reports. No add, change or delete of users or posts.
+# What a moderator needs, and nothing more: read users, posts, votes, comments, follows, blocks
+# and reports; suspend users, hide posts and comments, and close reports. No add, change or
+# delete of users, posts or comments.
 MODERATOR_PERMISSIONS = [
     ("accounts", "view_user"),
     ("accounts", "suspend_user"),
@@ -14,6 +15,8 @@ MODERATOR_PERMISSIONS = [
     ("posts", "view_post"),
     ("posts", "hide_post"),
     ("posts", "view_vote"),
+    ("comments", "view_comment"),
+    ("comments", "hide_comment"),
     ("moderation", "view_report"),
     ("moderation", "change_report"),
 ]

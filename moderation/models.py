@@ -1,4 +1,4 @@
-"""Reports members file about posts, worked by staff in the admin."""
+"""Reports members file about posts and comments, worked by staff in the admin."""
 
 from django.conf import settings
 from django.db import models
@@ -31,7 +31,16 @@ class Report(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_filed"
     )
+    # The reported post; for a report on a comment, the post the comment is on.
     post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="reports")
+    comment = models.ForeignKey(
+        "comments.Comment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text="Set when the report is about this comment rather than the post.",
+    )
     category = models.CharField(max_length=20, choices=Category, default=Category.OTHER)
     reason = models.TextField(max_length=1000, help_text="The reporter's own words.")
     status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
@@ -52,11 +61,18 @@ class Report(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["reporter", "post"],
-                condition=Q(status="open"),
+                condition=Q(status="open", comment__isnull=True),
                 name="report_one_open_per_user_and_post",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "comment"],
+                condition=Q(status="open", comment__isnull=False),
+                name="report_one_open_per_user_and_comment",
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="report_queue_idx")]
 
     def __str__(self):
+        if self.comment_id is not None:
+            return f"Report #{self.pk} on comment {self.comment_id} ({self.status})"
         return f"Report #{self.pk} on post {self.post_id} ({self.status})"

@@ -21,3 +21,15 @@ class ReportSerializer(serializers.ModelSerializer):
         model = Report
         fields = ["id", "post_id", "reporter_id", "category", "reason", "status", "created_at"]
         read_only_fields = ["id", "post_id", "reporter_id", "status", "created_at"]
+
+
+class CommentReportSerializer(ReportSerializer):
+    """A report on a comment: also names the comment (`post_id` is the post it is on)."""
+
+    class Meta(ReportSerializer.Meta):
+        fields = [
+            *ReportSerializer.Meta.fields[:2],
+            "comment_id",
+            *ReportSerializer.Meta.fields[2:],
+        ]
+        read_only_fields = [*ReportSerializer.Meta.read_only_fields, "comment_id"]

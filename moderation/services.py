@@ -1,4 +1,4 @@
-"""Moderation: every action the API or the admin takes on reports, posts and users.
+"""Moderation: every action the API or the admin takes on reports, posts, comments and users.
 
 Each moderator action writes the admin's audit trail (LogEntry), whoever calls it: custom
 admin actions do not log by themselves, and the API must leave the same trace as the admin.
@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import tokens_revoke_all
+from comments.models import Comment
+from comments.services import comment_get_visible
 from core.exceptions import ConflictError, DomainError, NotFoundError
 from posts.models import Post
 
@@ -63,6 +65,28 @@ def report_create(
         ) from None
 
 
+def comment_report_create(
+    *, reporter: User, comment_id: int, reason: str, category: str = Report.Category.OTHER
+) -> Report:
+    """File a report on a comment the reporter can see; one open report per reporter and
+    comment."""
+    comment = comment_get_visible(user=reporter, comment_id=comment_id)
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                reporter=reporter,
+                post_id=comment.post_id,
+                comment=comment,
+                reason=reason,
+                category=category,
+            )
+    except IntegrityError:
+        comment_get_visible(user=reporter, comment_id=comment_id)  # deleted meanwhile: a 404
+        raise ConflictError(
+            f"user {reporter.pk} already has an open report on comment {comment_id}"
+        ) from None
+
+
 def _close(*, report: Report, moderator: User, status: str, action: str, reason: str) -> Report:
     report = _locked(report)
     if report.status != Report.Status.OPEN:
@@ -100,15 +124,21 @@ def report_dismiss(*, report: Report, moderator: User, note: str = "") -> Report
 
 
 @transaction.atomic
-def report_hide_post_and_resolve(*, report: Report, moderator: User, reason: str = "") -> Report:
-    """Hide the reported post (for `reason`, else the reporter's) and resolve the report."""
+def report_hide_and_resolve(*, report: Report, moderator: User, reason: str = "") -> Report:
+    """Hide what was reported, the comment or else the post (for `reason`, else the
+    reporter's), and resolve the report."""
     reason = reason or report.reason
-    post_hide(post=report.post, moderator=moderator, reason=reason)
+    if report.comment_id is not None:
+        comment_hide(comment=report.comment, moderator=moderator, reason=reason)
+        action = "Resolved report: hid the comment"
+    else:
+        post_hide(post=report.post, moderator=moderator, reason=reason)
+        action = "Resolved report: hid the post"
     return _close(
         report=report,
         moderator=moderator,
         status=Report.Status.RESOLVED,
-        action="Resolved report: hid the post",
+        action=action,
         reason=reason,
     )
 
@@ -140,6 +170,34 @@ def post_unhide(*, post: Post, moderator: User, reason: str = "") -> Post:
     post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
     _audit(actor=moderator, obj=post, action="Unhid post", reason=reason)
     return post
+
+
+@transaction.atomic
+def comment_hide(*, comment: Comment, moderator: User, reason: str = "") -> Comment:
+    """Hide a comment from everyone but its author, the post's owner and staff."""
+    comment = _locked(comment)
+    if comment.hidden_at is not None:
+        return comment
+    comment.hidden_at = timezone.now()
+    comment.hidden_by = moderator
+    comment.hidden_reason = reason[:HIDDEN_REASON_MAX]
+    comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    _audit(actor=moderator, obj=comment, action="Hid comment", reason=reason)
+    return comment
+
+
+@transaction.atomic
+def comment_unhide(*, comment: Comment, moderator: User, reason: str = "") -> Comment:
+    """Show a hidden comment again to everyone who may see it."""
+    comment = _locked(comment)
+    if comment.hidden_at is None:
+        return comment
+    comment.hidden_at = None
+    comment.hidden_by = None
+    comment.hidden_reason = ""
+    comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    _audit(actor=moderator, obj=comment, action="Unhid comment", reason=reason)
+    return comment
 
 
 @transaction.atomic

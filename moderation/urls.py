@@ -6,4 +6,9 @@ from . import views
 
 urlpatterns = [
     re_path(r"^posts/(?P<pk>[^/]+)/report/?$", views.PostReportView.as_view(), name="post-report"),
+    re_path(
+        r"^comments/(?P<pk>[^/]+)/report/?$",
+        views.CommentReportView.as_view(),
+        name="comment-report",
+    ),
 ]

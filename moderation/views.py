@@ -9,7 +9,7 @@ from core.generics import APIView, parse_id
 from core.schema import UNAUTHORIZED, VALIDATION, detail
 
 from . import services
-from .serializers import ReportSerializer
+from .serializers import CommentReportSerializer, ReportSerializer
 
 
 class PostReportView(APIView):
@@ -36,3 +36,29 @@ class PostReportView(APIView):
             reporter=request.user, post_id=post_id, **serializer.validated_data
         )
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class CommentReportView(APIView):
+    """Report a comment to the moderators."""
+
+    @extend_schema(
+        summary="Report a comment",
+        tags=["moderation"],
+        request=ReportSerializer,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={
+            201: CommentReportSerializer,
+            401: UNAUTHORIZED,
+            404: detail("Comment with id: {id} does not exist (or you cannot see it)"),
+            409: detail("You already have an open report on this comment."),
+            422: VALIDATION,
+        },
+    )
+    def post(self, request, pk):
+        comment_id = parse_id(pk)
+        serializer = ReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.comment_report_create(
+            reporter=request.user, comment_id=comment_id, **serializer.validated_data
+        )
+        return Response(CommentReportSerializer(report).data, status=status.HTTP_201_CREATED)

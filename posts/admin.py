@@ -17,12 +17,27 @@ from .models import Post, Vote
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["title", "owner", "published", "is_hidden", "vote_count", "created_at"]
+    list_display = [
+        "title",
+        "owner",
+        "published",
+        "is_hidden",
+        "vote_count",
+        "comment_count",
+        "created_at",
+    ]
     list_filter = ["published", ("hidden_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["title", "content", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["created_at", "hidden_at", "hidden_by", "hidden_reason", "vote_count"]
+    readonly_fields = [
+        "created_at",
+        "hidden_at",
+        "hidden_by",
+        "hidden_reason",
+        "vote_count",
+        "comment_count",
+    ]
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):

@@ -31,6 +31,7 @@ ENTRY_FIELDS = (
     "hidden_at",
     "hidden_reason",
     "vote_count",
+    "comment_count",
 )
 
 # A member who liked more posts than this is not kept whole in memory: their flags come from

@@ -1,9 +1,10 @@
 """Posts, the votes (likes) members give them, and the counts kept beside them.
 
-Counts are never counted per request: each post carries its vote count, and each member's posts
-are counted by who may see them (`PostCounts`, with `PostTotals` over everyone). Every write
-that moves one moves it with `F()` arithmetic in the same transaction, whichever path it takes
-(the API, the admin, moderation, a cascade), so the counts are as exact as the rows.
+Counts are never counted per request: each post carries its vote and comment counts, and each
+member's posts are counted by who may see them (`PostCounts`, with `PostTotals` over everyone).
+Every write that moves one moves it with `F()` arithmetic in the same transaction, whichever
+path it takes (the API, the admin, moderation, a cascade), so the counts are as exact as the
+rows.
 """
 
 from django.conf import settings
@@ -108,6 +109,8 @@ class Post(models.Model):
     hidden_reason = models.CharField(max_length=500, blank=True, editable=False)
     # Kept by Vote.save() and the vote deletion signal (posts/signals.py), never counted.
     vote_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # The comments no moderator hid: kept by the comments app (comments.models), never counted.
+    comment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = PostQuerySet.as_manager()
 

@@ -38,12 +38,19 @@ class PostSerializer(serializers.ModelSerializer):
 
 
 class PostOutSerializer(serializers.Serializer):
-    """The `PostOut` shape: `{"Post": Post, "votes": int, "voted": bool}` (capital P is the
+    """The `PostOut` shape: `{"Post": Post, "votes": int, "voted": bool, "comments": int}`
+    (capital P is the
     wire format), for the schema. Responses are built by `post_out()`, which a test keeps
     equal to this serializer's output, byte for byte."""
 
     votes = serializers.IntegerField(source="vote_count", read_only=True)
     voted = serializers.BooleanField(read_only=True, help_text="You liked this post.")
+    comments = serializers.IntegerField(
+        source="comment_count",
+        read_only=True,
+        help_text="Its comments that no moderator hid (a hidden one still shows to its author, "
+        "the post's owner and staff, but is not counted).",
+    )
 
     def get_fields(self):
         # "Post" cannot be written as a class attribute name that serializers accept as-is.
@@ -83,6 +90,7 @@ def post_entry(row: dict) -> dict:
             },
         },
         "votes": row["vote_count"],
+        "comments": row["comment_count"],
         "hidden_reason": row["hidden_reason"] if hidden else None,
         "visibility": {
             "owner_id": row["owner_id"],
@@ -95,6 +103,7 @@ def post_entry(row: dict) -> dict:
 def post_out(entry: dict, *, voted: bool) -> dict:
     """`PostOut` for one caller: what PostOutSerializer gives, without its per-field work."""
     out = {"Post": entry["post"], "votes": entry["votes"], "voted": voted}
+    out["comments"] = entry["comments"]
     if entry["visibility"]["hidden"]:
         # Only the owner and staff ever receive a hidden post; tell them it is hidden.
         out["hidden"] = True

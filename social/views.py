@@ -21,7 +21,13 @@ from accounts.serializers import UserSerializer, user_out
 from core import cache
 from core.generics import APIView, id_or_none, parse_id
 from core.pagination import BeforeCursorPagination, SkipLimitPagination
-from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
+from core.schema import (
+    UNAUTHORIZED,
+    VALIDATION,
+    MessageSerializer,
+    detail,
+    skip_limit_parameters,
+)
 from posts.serializers import PostOutSerializer
 
 from . import selectors, services
@@ -31,26 +37,7 @@ from .serializers import ProfileSerializer
 USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NO_SUCH_USER = detail("User with id: {id} does not exist")
 DONE = OpenApiResponse(description="Done (also when there was nothing to undo); no body.")
-PAGE_PARAMETERS = [
-    OpenApiParameter(
-        "limit", OpenApiTypes.INT, description="How many (default 20; above 100 counts as 100)."
-    ),
-    OpenApiParameter("skip", OpenApiTypes.INT, description="How many to pass over (default 0)."),
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="How many members the list holds, over all pages.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='URLs of the neighbouring pages: `<...>; rel="next", <...>; rel="prev"`.',
-    ),
-]
+PAGE_PARAMETERS = skip_limit_parameters("members")
 
 
 PROFILE_EXAMPLE = OpenApiExample(

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "accounts",
     "posts",
     "social",
+    "comments",
+    "notifications",
     "moderation",
 ]
 
@@ -222,6 +224,7 @@ REST_FRAMEWORK = {
         "signup": throttle_rate("THROTTLE_SIGNUP", default="300/min"),
         "login": throttle_rate("THROTTLE_LOGIN", default="300/min"),
         "login_email": throttle_rate("THROTTLE_LOGIN_EMAIL", default="10/hour"),
+        "comment": throttle_rate("THROTTLE_COMMENT", default="30/min"),
     },
     # How many proxies in front append to X-Forwarded-For; 0 trusts only the socket's address.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

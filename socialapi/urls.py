@@ -31,6 +31,8 @@ urlpatterns = [
     path("", include("social.urls")),  # first: its profiles answer GET /users/{id} and /users/me
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
+    path("", include("comments.urls")),
+    path("", include("notifications.urls")),
     path("", include("moderation.urls")),
     # Last: any other path is a JSON 404, whatever DEBUG says.
     re_path(r"^.*$", core_views.not_found),

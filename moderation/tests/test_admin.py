@@ -420,7 +420,7 @@ def test_hide_post_and_resolve_action_hides_resolves_and_logs_both(console):
     client, by = console
     report = ReportFactory()
 
-    response = act(client, REPORTS, "hide_post_and_resolve", [report], reason="scam")
+    response = act(client, REPORTS, "hide_and_resolve", [report], reason="scam")
 
     assert response.status_code == 302
     report.refresh_from_db()
@@ -444,7 +444,7 @@ def test_an_action_without_a_reason_logs_that_none_was_given(superuser):
     [
         (USERS, {"suspend", "reinstate"}),
         (POSTS, {"hide", "unhide"}),
-        (REPORTS, {"resolve", "dismiss", "hide_post_and_resolve"}),
+        (REPORTS, {"resolve", "dismiss", "hide_and_resolve"}),
     ],
 )
 def test_the_action_bar_offers_the_moderation_actions(superuser, moderator, changelist, actions):
@@ -462,7 +462,7 @@ def test_the_action_bar_has_a_reason_box(moderator, changelist):
 
 def test_hidden_post_then_disappears_from_the_api_for_others(superuser, other_client):
     report = ReportFactory()
-    act(client_for(superuser), REPORTS, "hide_post_and_resolve", [report])
+    act(client_for(superuser), REPORTS, "hide_and_resolve", [report])
     assert other_client.get("/posts/").json() == []
     assert other_client.get(f"/posts/{report.post_id}").status_code == 404
 
@@ -484,7 +484,7 @@ def test_staff_without_permissions_get_403_on_changelists(staff, changelist):
         (POSTS, "unhide", lambda: PostFactory(hidden_at=timezone.now())),
         (REPORTS, "resolve", ReportFactory),
         (REPORTS, "dismiss", ReportFactory),
-        (REPORTS, "hide_post_and_resolve", ReportFactory),
+        (REPORTS, "hide_and_resolve", ReportFactory),
     ],
 )
 def test_staff_without_permissions_cannot_run_actions(staff, changelist, action, make):
@@ -515,10 +515,10 @@ def grant(user, *names):
         (USERS, "suspend", UserFactory, ["accounts.view_user"]),
         (POSTS, "hide", PostFactory, ["posts.view_post"]),
         (REPORTS, "resolve", ReportFactory, ["moderation.view_report"]),
-        (REPORTS, "hide_post_and_resolve", ReportFactory, ["moderation.view_report"]),
+        (REPORTS, "hide_and_resolve", ReportFactory, ["moderation.view_report"]),
         (
             REPORTS,
-            "hide_post_and_resolve",
+            "hide_and_resolve",
             ReportFactory,
             ["moderation.view_report", "moderation.change_report"],
         ),

@@ -65,7 +65,7 @@ def test_moderator_hides_a_reported_post_from_the_admin_and_the_api_stops_showin
     assert spam.title in driver.find_element(By.CSS_SELECTOR, "#result_list").text
     row.click()
     Select(driver.find_element(By.NAME, "action")).select_by_visible_text(
-        "Hide the post and resolve"
+        "Hide the reported post or comment, and resolve"
     )
     driver.find_element(By.CSS_SELECTOR, "#changelist-form input[name=reason]").send_keys(REASON)
     click(driver, "#changelist-form button[name=index]")

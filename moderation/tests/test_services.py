@@ -126,7 +126,7 @@ def test_closing_without_a_note_says_no_reason_was_given(moderator, service):
     [
         services.report_resolve,
         services.report_dismiss,
-        services.report_hide_post_and_resolve,
+        services.report_hide_and_resolve,
     ],
 )
 @pytest.mark.parametrize("closed", [Report.Status.RESOLVED, Report.Status.DISMISSED])
@@ -161,13 +161,13 @@ def test_a_stale_copy_of_a_report_cannot_close_it_twice(moderator):
     assert LogEntry.objects.count() == 1
 
 
-# --- report_hide_post_and_resolve --------------------------------------------------------------
+# --- report_hide_and_resolve --------------------------------------------------------------
 
 
 def test_hide_post_and_resolve_hides_the_post_resolves_and_logs_each(moderator):
     report = ReportFactory(reason="reporter's words")
 
-    services.report_hide_post_and_resolve(report=report, moderator=moderator, reason="spam")
+    services.report_hide_and_resolve(report=report, moderator=moderator, reason="spam")
 
     report.refresh_from_db()
     post = report.post
@@ -190,7 +190,7 @@ def test_hide_post_and_resolve_hides_the_post_resolves_and_logs_each(moderator):
 def test_hide_post_and_resolve_without_a_reason_uses_the_reporters(moderator):
     report = ReportFactory(reason="Selling fake watches")
 
-    services.report_hide_post_and_resolve(report=report, moderator=moderator, reason="")
+    services.report_hide_and_resolve(report=report, moderator=moderator, reason="")
 
     post = Post.objects.get()
     assert post.hidden_reason == "Selling fake watches"
@@ -201,7 +201,7 @@ def test_hide_post_and_resolve_fits_a_long_reporter_reason_in_the_post(moderator
     # A report's reason may be 1000 characters; the post's hidden_reason column holds 500.
     report = ReportFactory(reason="x" * 1000)
 
-    services.report_hide_post_and_resolve(report=report, moderator=moderator)
+    services.report_hide_and_resolve(report=report, moderator=moderator)
 
     post = Post.objects.get()
     assert post.hidden_reason == "x" * 500
@@ -213,7 +213,7 @@ def test_hide_post_and_resolve_on_a_hidden_post_only_resolves(moderator):
     post = hidden_post(first_moderator)
     report = ReportFactory(post=post)
 
-    services.report_hide_post_and_resolve(report=report, moderator=moderator, reason="again")
+    services.report_hide_and_resolve(report=report, moderator=moderator, reason="again")
 
     post.refresh_from_db()
     assert (post.hidden_by, post.hidden_reason) == (first_moderator, "spam")

@@ -1,0 +1,46 @@
+"""Wire shapes of comments."""
+
+from rest_framework import serializers
+
+from accounts.serializers import UserSerializer
+from posts.serializers import StrictCharField
+
+from .models import CONTENT_MAX, Comment
+
+_ID_RANGE = {"min_value": -(2**63), "max_value": 2**63 - 1}
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """The `Comment` shape. Post, parent and author come from the path, the body's `parent_id`
+    and the token; only `content` is written through it."""
+
+    content = StrictCharField(min_length=1, max_length=CONTENT_MAX)
+    author = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post_id", "parent_id", "content", "created_at", "edited_at", "author"]
+        read_only_fields = ["id", "post_id", "parent_id", "created_at", "edited_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.hidden_at is not None:
+            # Only its author, the post's owner and staff ever receive a hidden comment.
+            data["hidden"] = True
+            data["hidden_reason"] = instance.hidden_reason
+        return data
+
+
+class CommentCreateSerializer(CommentSerializer):
+    """A new comment: `content`, and `parent_id` for a reply."""
+
+    parent_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The comment this one answers: a comment on the same post that you can see.",
+        **_ID_RANGE,
+    )
+
+    class Meta(CommentSerializer.Meta):
+        read_only_fields = ["id", "post_id", "created_at", "edited_at"]

@@ -1,0 +1,94 @@
+"""Writes on comments: who may, and the rules a reply keeps."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import User
+from core import cache
+from core.exceptions import ForbiddenError, NotFoundError
+from posts.models import Post
+from posts.services import post_get_visible
+
+from .models import Comment
+
+NOT_A_REPLY_TARGET = "There is no comment with this id on this post that you can see."
+
+
+def comment_not_found(comment_id: int) -> NotFoundError:
+    return NotFoundError(f"Comment with id: {comment_id} does not exist")
+
+
+def comment_get_visible(*, user: User, comment_id: int) -> Comment:
+    """The comment `user` may see, or the 404 (also when it exists but is not for them)."""
+    comment = (
+        Comment.objects.visible_to(user).select_related("author").filter(pk=comment_id).first()
+    )
+    if comment is None:
+        raise comment_not_found(comment_id)
+    return comment
+
+
+def comment_create(*, author: User, post_id: int, content: str, parent_id: int | None) -> Comment:
+    """Comment on a post the author can see, or reply to a comment on it that they can see.
+
+    The post row is key-share locked by the insert, so a post deleted meanwhile makes the insert
+    fail (a 404 here), never a comment on nothing.
+    """
+    post = post_get_visible(user=author, post_id=post_id)
+    if parent_id is not None and not (
+        Comment.objects.visible_to(author).filter(pk=parent_id, post_id=post.pk).exists()
+    ):
+        raise ValidationError({"parent_id": [NOT_A_REPLY_TARGET]})
+    try:
+        with transaction.atomic():
+            return Comment.objects.create(
+                post=post, author=author, parent_id=parent_id, content=content
+            )
+    except IntegrityError:
+        # The post or the parent went between the check and the insert.
+        post_get_visible(user=author, post_id=post_id)
+        raise ValidationError({"parent_id": [NOT_A_REPLY_TARGET]}) from None
+
+
+def ensure_author(*, user: User, comment: Comment) -> None:
+    if comment.author_id != user.pk:
+        raise ForbiddenError("Only the comment's author can edit it")
+
+
+@transaction.atomic
+def comment_update(*, user: User, comment: Comment, content: str) -> Comment:
+    """Change a comment's words; only its author may."""
+    ensure_author(user=user, comment=comment)
+    comment.content = content
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["content", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, user: User, comment: Comment) -> None:
+    """Delete a comment and its replies: its author, the post's owner or staff may."""
+    if not (user.pk in (comment.author_id, comment.post.owner_id) or user.is_staff):
+        raise ForbiddenError("Only the comment's author, the post's owner or staff can delete it")
+    # The row lock first: a reply being added meanwhile waits, then fails its foreign key.
+    if not Comment.objects.select_for_update().filter(pk=comment.pk).exists():
+        raise comment_not_found(comment.pk)  # deleted meanwhile
+    comment.delete()
+
+
+@transaction.atomic
+def comment_counts_rebuild() -> None:
+    """Count every post's shown comments again, from the rows (after bulk writes that passed
+    by the models: seed_demo's COPY). A post's count is rewritten only where it is wrong."""
+    shown = (
+        Comment.objects.filter(post=OuterRef("pk"), hidden_at__isnull=True)
+        .order_by()
+        .values("post")
+        .annotate(n=Count("*"))
+    )
+    actual = Coalesce(Subquery(shown.values("n")), 0)
+    Post.objects.exclude(comment_count=actual).update(comment_count=actual)
+    cache.invalidate_all()

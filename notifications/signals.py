@@ -1,0 +1,102 @@
+"""Each follow, like and comment writes its notification in its own transaction; undoing a
+follow or a like deletes it. Nobody is told of their own actions, or across a block."""
+
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from accounts.models import Block
+from comments.models import Comment
+from posts.models import Post, Vote
+from social.models import Follow
+
+from .models import Notification
+
+Type = Notification.Type
+
+
+def _notify(*, recipient_id: int, actor_id: int, type: str, using, **target) -> None:
+    if recipient_id == actor_id:
+        return  # one's own action
+    if Block.objects.using(using).between(recipient_id, actor_id).exists():
+        return
+    Notification.objects.using(using).create(
+        recipient_id=recipient_id, actor_id=actor_id, type=type, **target
+    )
+
+
+@receiver(post_save, sender=Follow, dispatch_uid="notifications.followed")
+def followed(sender, instance, created, using, **kwargs):
+    if created:
+        _notify(
+            recipient_id=instance.followee_id,
+            actor_id=instance.follower_id,
+            type=Type.FOLLOW,
+            using=using,
+        )
+
+
+@receiver(post_save, sender=Vote, dispatch_uid="notifications.liked")
+def liked(sender, instance, created, using, **kwargs):
+    if created:
+        owner_id = Post.objects.using(using).filter(pk=instance.post_id).values("owner_id")
+        _notify(
+            recipient_id=owner_id.get()["owner_id"],
+            actor_id=instance.user_id,
+            type=Type.VOTE,
+            post_id=instance.post_id,
+            using=using,
+        )
+
+
+@receiver(post_save, sender=Comment, dispatch_uid="notifications.commented")
+def commented(sender, instance, created, using, **kwargs):
+    """A reply tells the parent's author; any comment tells the post's owner (once, if the
+    two are the same member)."""
+    if not created:
+        return
+    target = {"post_id": instance.post_id, "comment_id": instance.pk}
+    parent_author_id = None
+    if instance.parent_id is not None:
+        parent = Comment.objects.using(using).filter(pk=instance.parent_id).values("author_id")
+        parent_author_id = parent.get()["author_id"]
+        _notify(
+            recipient_id=parent_author_id,
+            actor_id=instance.author_id,
+            type=Type.REPLY,
+            using=using,
+            **target,
+        )
+    owner = Post.objects.using(using).filter(pk=instance.post_id).values("owner_id").get()
+    if owner["owner_id"] != parent_author_id:
+        _notify(
+            recipient_id=owner["owner_id"],
+            actor_id=instance.author_id,
+            type=Type.COMMENT,
+            using=using,
+            **target,
+        )
+
+
+@receiver(post_delete, sender=Follow, dispatch_uid="notifications.unfollowed")
+def unfollowed(sender, instance, using, origin=None, **kwargs):
+    if _undone(origin, Follow):
+        Notification.objects.using(using).filter(
+            type=Type.FOLLOW, recipient_id=instance.followee_id, actor_id=instance.follower_id
+        ).delete()
+
+
+@receiver(post_delete, sender=Vote, dispatch_uid="notifications.unliked")
+def unliked(sender, instance, using, origin=None, **kwargs):
+    """The like is gone, so is its notification (read or not)."""
+    if _undone(origin, Vote):
+        Notification.objects.using(using).filter(
+            type=Type.VOTE, post_id=instance.post_id, actor_id=instance.user_id
+        ).delete()
+
+
+def _undone(origin, model) -> bool:
+    """Whether the row was deleted for itself (unfollow, unlike, a block's follow removal),
+    not by a cascade whose foreign keys remove the notification anyway."""
+    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
+    return origin_model is model

@@ -1,0 +1,111 @@
+"""HTTP endpoints of notifications: the caller's, newest first; the unread count; marking read."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from core.generics import APIView
+from core.pagination import BeforeCursorPagination
+from core.schema import UNAUTHORIZED, VALIDATION
+
+from .models import Notification
+from .serializers import MarkReadSerializer, NotificationSerializer, UnreadCountSerializer
+
+NOTIFICATION_EXAMPLE = OpenApiExample(
+    "Someone replied",
+    value=[
+        {
+            "id": 88,
+            "type": "reply",
+            "actor": {"id": 9, "email": "bob@example.com", "created_at": "2026-11-20T18:02:11Z"},
+            "post_id": 52,
+            "comment_id": 31,
+            "created_at": "2026-12-02T09:01:00Z",
+            "read": False,
+        }
+    ],
+    response_only=True,
+)
+
+
+class NotificationsView(APIView):
+    """The caller's notifications, newest first, paged by cursor like the feed."""
+
+    @extend_schema(
+        summary="Your notifications",
+        tags=["notifications"],
+        description="Newest first: follows, likes of your posts, comments on them and replies "
+        "to your comments; none of your own actions, none across a block. A like or follow "
+        "taken back takes its notification with it. Paged by cursor: follow "
+        '`Link: <...>; rel="next"`.',
+        parameters=[
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description="How many (default 20; above 100: 100)."
+            ),
+            OpenApiParameter(
+                "before",
+                OpenApiTypes.STR,
+                description="The opaque cursor of the previous page's `Link` header.",
+            ),
+            OpenApiParameter(
+                "Link",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='The next page\'s URL: `<...>; rel="next"`.',
+            ),
+        ],
+        examples=[NOTIFICATION_EXAMPLE],
+        responses={
+            200: NotificationSerializer(many=True),
+            401: UNAUTHORIZED,
+            422: VALIDATION,
+        },
+    )
+    def get(self, request):
+        paginator = BeforeCursorPagination()
+        paginator.read_params(request)
+        if paginator.limit == 0:
+            return paginator.get_paginated_response([], next_row=None)
+        inbox = Notification.objects.inbox_of(request.user).newest_first()
+        rows = list(paginator.before_filter(inbox).select_related("actor")[: paginator.limit + 1])
+        page = rows[: paginator.limit]
+        more = len(rows) > paginator.limit
+        next_row = (page[-1].created_at, page[-1].pk) if more else None
+        data = NotificationSerializer(page, many=True).data
+        return paginator.get_paginated_response(data, next_row=next_row)
+
+
+class UnreadView(APIView):
+    @extend_schema(
+        summary="How many notifications you have not read",
+        tags=["notifications"],
+        examples=[OpenApiExample("Three", value={"count": 3}, response_only=True)],
+        responses={200: UnreadCountSerializer, 401: UNAUTHORIZED},
+    )
+    def get(self, request):
+        count = Notification.objects.inbox_of(request.user).filter(read=False).count()
+        return Response({"count": count})
+
+
+class MarkReadView(APIView):
+    @extend_schema(
+        summary="Mark notifications read",
+        tags=["notifications"],
+        request=MarkReadSerializer,
+        examples=[OpenApiExample("Up to 88", value={"up_to_id": 88}, request_only=True)],
+        responses={
+            204: OpenApiResponse(description="Marked; no body."),
+            401: UNAUTHORIZED,
+            422: VALIDATION,
+        },
+    )
+    def post(self, request):
+        serializer = MarkReadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unread = Notification.objects.filter(recipient=request.user, read=False)
+        if "up_to_id" in serializer.validated_data:
+            unread = unread.filter(pk__lte=serializer.validated_data["up_to_id"])
+        unread.update(read=True)
+        return Response(status=status.HTTP_204_NO_CONTENT)
