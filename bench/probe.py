@@ -58,12 +58,14 @@ def main() -> None:
 
 def counts(args=None) -> dict:
     from accounts.models import User
+    from comments.models import Comment
     from posts.models import Post, Vote
 
     return {
         "users": User.objects.count(),
         "posts": Post.objects.count(),
         "votes": Vote.objects.count(),
+        "comments": Comment.objects.count(),
     }
 
 
@@ -109,7 +111,15 @@ def prepare_run(args) -> dict:
     all_user_ids = list(User.objects.order_by("id").values_list("pk", flat=True))
     pools = member_pools(public_ids, args.members, args.member_pool)
     follows = member_follows([email for email, _ in pools])
+    # The comment threads read: public posts with comments (any public post if none has).
+    commented_ids = list(
+        Post.objects.visible_to(AnonymousUser())
+        .filter(comment_count__gt=0)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
     write_lines(args.dir / "public_post_ids.txt", public_ids)
+    write_lines(args.dir / "commented_post_ids.txt", commented_ids or public_ids)
     write_lines(args.dir / "all_user_ids.txt", all_user_ids)
     write_lines(args.dir / "members.txt", (" ".join(map(str, [e, *ids])) for e, ids in pools))
 
@@ -129,6 +139,7 @@ def prepare_run(args) -> dict:
         "user_ids": len(user_ids),
         "login_emails": len(emails),
         "public_posts": len(public_ids),
+        "commented_posts": len(commented_ids),
         "all_users": len(all_user_ids),
         "members": len(pools),
         "member_pool": round(statistics.mean(len(ids) for _, ids in pools), 1) if pools else 0,
@@ -239,15 +250,19 @@ def hasher_cost(args=None, repeat: int = 7) -> dict:
 
 
 def cleanup_run(args) -> dict:
-    """Delete the scenarios' posts, and undo the votes left on the posts their toggling swept.
+    """Delete the scenarios' posts and comments, and undo the votes left on the posts their
+    toggling swept.
 
-    One object at a time through posts.services, never a bulk delete: the services keep the
-    counters of votes and posts exact. Posts: every demo user's and the demo account's titled
-    BENCH_TITLE_PREFIX. Votes: the demo account's on vote_ids.txt and each member's on its pool.
+    One object at a time through the services, never a bulk delete: the services keep the
+    counters of votes, comments and posts exact. Posts: every demo user's and the demo account's
+    titled BENCH_TITLE_PREFIX; comments: theirs whose content starts with it. Votes: the demo
+    account's on vote_ids.txt and each member's on its pool.
     """
     from django.db.models import Q
 
     from accounts.models import User
+    from comments import services as comment_services
+    from comments.models import Comment
     from core.exceptions import NotFoundError
     from posts import services
     from posts.management.commands.seed_demo import DEMO_EMAIL, DEMO_USER_PATTERN
@@ -255,7 +270,14 @@ def cleanup_run(args) -> dict:
 
     accounts = User.objects.filter(Q(email__iexact=DEMO_EMAIL) | Q(email__iregex=DEMO_USER_PATTERN))
     posts = Post.objects.filter(owner__in=accounts, title__startswith=BENCH_TITLE_PREFIX)
-    posts_deleted = votes_deleted = 0
+    posts_deleted = votes_deleted = comments_deleted = 0
+    comments = Comment.objects.filter(author__in=accounts, content__startswith=BENCH_TITLE_PREFIX)
+    for comment in list(comments.select_related("author", "post").order_by("pk")):
+        try:
+            comment_services.comment_delete(user=comment.author, comment=comment)
+            comments_deleted += 1
+        except NotFoundError:
+            pass  # deleted meanwhile (its post, or its parent)
     for post in list(posts.order_by("pk")):
         try:
             services.post_delete(post=post)
@@ -270,7 +292,11 @@ def cleanup_run(args) -> dict:
                 votes_deleted += 1
             except NotFoundError:
                 pass  # its post deleted or hidden meanwhile
-    return {"posts_deleted": posts_deleted, "votes_deleted": votes_deleted}
+    return {
+        "posts_deleted": posts_deleted,
+        "votes_deleted": votes_deleted,
+        "comments_deleted": comments_deleted,
+    }
 
 
 def toggled(run_dir: Path) -> list:

@@ -23,12 +23,15 @@ class Request:
 # Real traffic: many members, most of them reading the first pages. Reads and writes are each
 # split by these weights; --write-share says how the two groups divide the requests.
 MIX = (
-    Request("list_first", "GET /posts/?limit=10", 35),
-    Request("list_deep", "GET /posts/?limit=10&skip=10*k, k 1..99", 15),
-    Request("post_detail", "GET /posts/{id}, any public post", 30),
-    Request("user_detail", "GET /users/{id}, any user", 20),
-    Request("vote", "POST /vote/, toggling its own pool", 70, write=True),
-    Request("post_create", "POST /posts/", 30, write=True),
+    Request("list_first", "GET /posts/?limit=10", 30),
+    Request("list_deep", "GET /posts/?limit=10&skip=10*k, k 1..99", 13),
+    Request("post_detail", "GET /posts/{id}, any public post", 25),
+    Request("user_detail", "GET /users/{id}, any user", 17),
+    Request("comments", "GET /posts/{id}/comments?limit=20, a commented post", 10),
+    Request("notifications", "GET /notifications?limit=20", 5),
+    Request("vote", "POST /vote/, toggling its own pool", 60, write=True),
+    Request("post_create", "POST /posts/", 20, write=True),
+    Request("comment_create", "POST /posts/{id}/comments, any public post", 20, write=True),
 )
 LISTS = ("list_first", "list_deep")
 # The home feed: the same members, each following 50 to 500 others (probe.py prepare), reading
@@ -89,6 +92,20 @@ def scenarios(search: str, members: int = MEMBERS, write_share: float = WRITE_SH
             "mixed.lua",
             auth=False,
             mix=mix_shares(0, (FEED.key,)),
+        ),
+        Scenario(
+            "comments",
+            f"comments: {members} members, a thread's first 20",
+            "mixed.lua",
+            auth=False,
+            mix=mix_shares(0, ("comments",)),
+        ),
+        Scenario(
+            "notifications",
+            f"notifications: {members} members, their first 20",
+            "mixed.lua",
+            auth=False,
+            mix=mix_shares(0, ("notifications",)),
         ),
         Scenario("posts_limit10", "GET /posts/?limit=10", "get.lua", "/posts/?limit=10"),
         Scenario("posts_limit100", "GET /posts/?limit=100", "get.lua", "/posts/?limit=100"),

@@ -22,12 +22,13 @@ class Size:
     users: int
     posts: int
     votes: int
+    comments: int
 
 
 SIZES = {
-    "10k": Size(users=1_000, posts=10_000, votes=50_000),
-    "100k": Size(users=1_000, posts=100_000, votes=500_000),
-    "1m": Size(users=1_000, posts=1_000_000, votes=5_000_000),
+    "10k": Size(users=1_000, posts=10_000, votes=50_000, comments=2_000),
+    "100k": Size(users=1_000, posts=100_000, votes=500_000, comments=20_000),
+    "1m": Size(users=1_000, posts=1_000_000, votes=5_000_000, comments=200_000),
 }
 
 
@@ -125,9 +126,12 @@ def prepare_database(size_name: str, args, env: dict) -> dict:
         if leftovers["posts_deleted"]:
             log(f"removed {leftovers['posts_deleted']} posts left by an interrupted run")
     counts = probe(env, "counts")
-    seeded_before = (counts["users"] > size.users and counts["posts"] >= size.posts) and counts[
-        "votes"
-    ] >= size.votes
+    seeded_before = (
+        counts["users"] > size.users
+        and counts["posts"] >= size.posts
+        and counts["votes"] >= size.votes
+        and counts["comments"] >= size.comments
+    )
     seed_seconds = None
     if args.skip_seed:
         if not seeded_before:
@@ -135,7 +139,10 @@ def prepare_database(size_name: str, args, env: dict) -> dict:
     elif seeded_before:
         log(f"reusing {env['BENCH_DATABASE']}: already seeded ({counts_text(counts)})")
     else:
-        log(f"seeding {size_name}: {size.users} users, {size.posts} posts, {size.votes} votes")
+        log(
+            f"seeding {size_name}: {size.users} users, {size.posts} posts, {size.votes} votes, "
+            f"{size.comments} comments"
+        )
         started = time.monotonic()
         manage(
             env,
@@ -143,6 +150,7 @@ def prepare_database(size_name: str, args, env: dict) -> dict:
             f"--users={size.users}",
             f"--posts={size.posts}",
             f"--votes={size.votes}",
+            f"--comments={size.comments}",
             "--seed=1",
         )
         seed_seconds = round(time.monotonic() - started, 1)
@@ -156,4 +164,5 @@ def prepare_database(size_name: str, args, env: dict) -> dict:
 
 
 def counts_text(counts: dict) -> str:
-    return ", ".join(f"{counts[k]:,} {k}" for k in ("users", "posts", "votes"))
+    kinds = ("users", "posts", "votes", "comments")  # (a result saved before comments: none)
+    return ", ".join(f"{counts[k]:,} {k}" for k in kinds if k in counts)

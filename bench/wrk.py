@@ -157,6 +157,7 @@ class Runner:
             "BENCH_MEMBERS_FILE": str(self.log_in_members()),
             "BENCH_POST_IDS_FILE": str(self.run_dir / "public_post_ids.txt"),
             "BENCH_USER_IDS_FILE": str(self.run_dir / "all_user_ids.txt"),
+            "BENCH_COMMENTED_IDS_FILE": str(self.run_dir / "commented_post_ids.txt"),
             "BENCH_MIX": ",".join(f"{key}={share}" for key, share in scenario.mix),
             "BENCH_TITLE_PREFIX": BENCH_TITLE_PREFIX,
         }

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from core import cache
 from posts.models import Post
 
 from .models import Comment, comment_count_add
@@ -23,8 +24,12 @@ def comment_deleting(sender, instance, using, origin=None, **kwargs):
         .values("hidden_at")
         .first()
     )
-    if row is not None and row["hidden_at"] is None:
+    if row is None:
+        return  # deleted meanwhile: that deletion counted it
+    if row["hidden_at"] is None:
         comment_count_add(instance.post_id, -1, using=using)
+    # Counted or not, the thread its author, the post's owner and staff read held it.
+    cache.invalidate(f"comment:{instance.pk}", f"comments-on:{instance.post_id}")
 
 
 def _deleting_posts(origin) -> bool:

@@ -5,13 +5,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.generics import APIView, parse_id
+from core.generics import APIView, id_or_none, parse_id
 from core.pagination import SkipLimitPagination
 from core.schema import UNAUTHORIZED, VALIDATION, detail, skip_limit_parameters
-from posts.services import post_get_visible
+from posts.services import post_not_found
 
-from . import services
-from .models import Comment
+from . import selectors, services
 from .serializers import CommentCreateSerializer, CommentSerializer
 
 POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="A post.")
@@ -45,6 +44,10 @@ class PostCommentsView(APIView):
         """New comments also count against THROTTLE_COMMENT (reading the thread does not)."""
         return "comment" if self.request.method == "POST" else None
 
+    def plan_reads(self, request, member_id):
+        if request.method == "GET" and (pk := id_or_none(self.kwargs["pk"])) is not None:
+            selectors.plan_thread(request, pk)
+
     @extend_schema(
         summary="A post's comments",
         tags=["comments"],
@@ -60,15 +63,20 @@ class PostCommentsView(APIView):
         },
     )
     def get(self, request, pk):
-        post = post_get_visible(user=request.user, post_id=parse_id(pk))
+        pk = parse_id(pk)
+        post = selectors.visible_post(request=request, user=request.user, post_id=pk)
+        if post is None:
+            raise post_not_found(pk)
         paginator = CommentPagination()
         paginator.read_params(request)
-        thread = Comment.objects.in_thread_of(post, request.user)
-        paginator.count = thread.count()
-        rows = thread.select_related("author").thread_order()
-        return paginator.get_paginated_response(
-            CommentSerializer(paginator.page(rows), many=True).data
+        page, paginator.count = selectors.thread_page(
+            request=request,
+            user=request.user,
+            post=post,
+            limit=paginator.limit,
+            offset=paginator.offset,
         )
+        return paginator.get_paginated_response(page)
 
     @extend_schema(
         summary="Comment on a post, or reply to a comment",

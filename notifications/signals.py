@@ -7,6 +7,7 @@ from django.dispatch import receiver
 
 from accounts.models import Block
 from comments.models import Comment
+from core import cache
 from posts.models import Post, Vote
 from social.models import Follow
 
@@ -76,6 +77,13 @@ def commented(sender, instance, created, using, **kwargs):
             using=using,
             **target,
         )
+
+
+@receiver(post_save, sender=Notification, dispatch_uid="notifications.written")
+@receiver(post_delete, sender=Notification, dispatch_uid="notifications.deleted")
+def inbox_changed(sender, instance, **kwargs):
+    """Retire the recipient's cached first page and unread count (notifications.selectors)."""
+    cache.invalidate(f"notifications-of:{instance.recipient_id}")
 
 
 @receiver(post_delete, sender=Follow, dispatch_uid="notifications.unfollowed")

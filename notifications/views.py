@@ -5,11 +5,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.response import Response
 
+from core import cache
 from core.generics import APIView
-from core.pagination import BeforeCursorPagination
+from core.pagination import BeforeCursorPagination, plain_int
 from core.schema import UNAUTHORIZED, VALIDATION
 
-from .models import Notification
+from . import selectors
 from .serializers import MarkReadSerializer, NotificationSerializer, UnreadCountSerializer
 
 NOTIFICATION_EXAMPLE = OpenApiExample(
@@ -31,6 +32,12 @@ NOTIFICATION_EXAMPLE = OpenApiExample(
 
 class NotificationsView(APIView):
     """The caller's notifications, newest first, paged by cursor like the feed."""
+
+    def plan_reads(self, request, member_id):
+        if member_id is not None and "before" not in request.query_params:
+            limit = plain_int(request.query_params.get("limit"), default=20)
+            if limit:
+                cache.want(request, entries=selectors.first_page_key(member_id, min(limit, 100)))
 
     @extend_schema(
         summary="Your notifications",
@@ -66,18 +73,15 @@ class NotificationsView(APIView):
     def get(self, request):
         paginator = BeforeCursorPagination()
         paginator.read_params(request)
-        if paginator.limit == 0:
-            return paginator.get_paginated_response([], next_row=None)
-        inbox = Notification.objects.inbox_of(request.user).newest_first()
-        rows = list(paginator.before_filter(inbox).select_related("actor")[: paginator.limit + 1])
-        page = rows[: paginator.limit]
-        more = len(rows) > paginator.limit
-        next_row = (page[-1].created_at, page[-1].pk) if more else None
-        data = NotificationSerializer(page, many=True).data
+        data, next_row = selectors.page(request=request, user=request.user, paginator=paginator)
         return paginator.get_paginated_response(data, next_row=next_row)
 
 
 class UnreadView(APIView):
+    def plan_reads(self, request, member_id):
+        if member_id is not None:
+            cache.want(request, entries=selectors.unread_key(member_id))
+
     @extend_schema(
         summary="How many notifications you have not read",
         tags=["notifications"],
@@ -85,8 +89,7 @@ class UnreadView(APIView):
         responses={200: UnreadCountSerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):
-        count = Notification.objects.inbox_of(request.user).filter(read=False).count()
-        return Response({"count": count})
+        return Response({"count": selectors.unread_count(request=request, user=request.user)})
 
 
 class MarkReadView(APIView):
@@ -104,8 +107,5 @@ class MarkReadView(APIView):
     def post(self, request):
         serializer = MarkReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        unread = Notification.objects.filter(recipient=request.user, read=False)
-        if "up_to_id" in serializer.validated_data:
-            unread = unread.filter(pk__lte=serializer.validated_data["up_to_id"])
-        unread.update(read=True)
+        selectors.mark_read(user=request.user, up_to_id=serializer.validated_data.get("up_to_id"))
         return Response(status=status.HTTP_204_NO_CONTENT)

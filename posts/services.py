@@ -11,11 +11,15 @@ from core.exceptions import ConflictError, NotFoundError
 from .models import Post, PostCounts, PostTotals, Vote
 
 
+def post_not_found(post_id: int) -> NotFoundError:
+    return NotFoundError(f"Post with id: {post_id} does not exist")
+
+
 def post_get_visible(*, user: User, post_id: int) -> Post:
     """The post `user` may see, or the vote endpoint's 404."""
     post = Post.objects.visible_to(user).filter(pk=post_id).first()
     if post is None:
-        raise NotFoundError(f"Post with id: {post_id} does not exist")
+        raise post_not_found(post_id)
     return post
 
 

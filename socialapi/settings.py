@@ -249,7 +249,10 @@ SPECTACULAR_SETTINGS = {
         "displayRequestDuration": True,
         "validatorUrl": None,  # no badge fetched from swagger.io
     },
-    "ENUM_NAME_OVERRIDES": {"ReportCategory": "moderation.models.Report.Category"},
+    "ENUM_NAME_OVERRIDES": {
+        "ReportCategory": "moderation.models.Report.Category",
+        "ReportStatus": "moderation.models.Report.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.original_paths",

@@ -9,11 +9,12 @@
 --   BENCH_MEMBERS_FILE   a line per member: its access token, then its pool's post ids
 --   BENCH_POST_IDS_FILE  every public post's id, for GET /posts/{id}
 --   BENCH_USER_IDS_FILE  every user's id, for GET /users/{id}
+--   BENCH_COMMENTED_IDS_FILE  the public posts with comments, for GET /posts/{id}/comments
 --   BENCH_TITLE_PREFIX   what new posts' titles start with, so probe.py cleanup finds them
 local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
 local members = nil
-local post_ids, user_ids
+local post_ids, user_ids, commented_ids
 local title_prefix = ""
 local counter = 0
 local first = true
@@ -48,6 +49,24 @@ local kinds = {
    feed = function(member)
       return wrk.format("GET", "/feed?limit=20", member.read)
    end,
+   comments = function(member)
+      local post_id = commented_ids[math.random(#commented_ids)]
+      return wrk.format("GET", "/posts/" .. post_id .. "/comments?limit=20", member.read)
+   end,
+   notifications = function(member)
+      return wrk.format("GET", "/notifications?limit=20", member.read)
+   end,
+   comment_create = function(member)
+      counter = counter + 1
+      local body = string.format(
+         '{"content": "%scomment %d-%d: written by the benchmark harness."}',
+         title_prefix,
+         thread_index or 0,
+         counter
+      )
+      local path = "/posts/" .. post_ids[math.random(#post_ids)] .. "/comments"
+      return wrk.format("POST", path, member.write, body)
+   end,
    vote = function(member)
       member.position = member.position + 1
       if member.position > #member.pool then
@@ -76,6 +95,7 @@ function init(args)
    title_prefix = os.getenv("BENCH_TITLE_PREFIX")
    post_ids = common.read_lines(os.getenv("BENCH_POST_IDS_FILE"))
    user_ids = common.read_lines(os.getenv("BENCH_USER_IDS_FILE"))
+   commented_ids = common.read_lines(os.getenv("BENCH_COMMENTED_IDS_FILE"))
    local total = 0
    for key, share in os.getenv("BENCH_MIX"):gmatch("([%w_]+)=([%d%.]+)") do
       assert(kinds[key], "BENCH_MIX: unknown request " .. key)

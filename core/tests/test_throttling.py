@@ -25,6 +25,7 @@ THROTTLE_VARIABLES = {
     "THROTTLE_SIGNUP": "signup",
     "THROTTLE_LOGIN": "login",
     "THROTTLE_LOGIN_EMAIL": "login_email",
+    "THROTTLE_COMMENT": "comment",
 }
 
 

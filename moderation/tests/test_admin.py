@@ -36,6 +36,8 @@ EXPECTED_MODERATOR_PERMISSIONS = {
     "posts.view_post",
     "posts.hide_post",
     "posts.view_vote",
+    "comments.view_comment",
+    "comments.hide_comment",
     "moderation.view_report",
     "moderation.change_report",
 }
@@ -147,7 +149,7 @@ def test_admin_index_lists_the_moderation_models_for_a_moderator(moderator):
     models = {
         model["object_name"] for app in response.context["app_list"] for model in app["models"]
     }
-    assert models == {"User", "Post", "Vote", "Report", "Follow", "Block"}
+    assert models == {"User", "Post", "Vote", "Comment", "Report", "Follow", "Block"}
 
 
 def test_users_search_by_email_and_filter_by_active(console):

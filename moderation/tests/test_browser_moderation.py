@@ -71,7 +71,7 @@ def test_moderator_hides_a_reported_post_from_the_admin_and_the_api_stops_showin
     click(driver, "#changelist-form button[name=index]")
     wait(driver).until(
         EC.text_to_be_present_in_element(
-            (By.CSS_SELECTOR, ".messagelist .success"), "Hid the posts of 1 report(s)."
+            (By.CSS_SELECTOR, ".messagelist .success"), "Hid what 1 report(s) were about."
         )
     )
     screenshot(driver, "moderation")

@@ -108,8 +108,15 @@ def test_owner_sees_their_hidden_post_flagged_in_the_list(other_client, owner_po
     assert set(items) == {owner_post.pk, visible.pk}
     assert items[owner_post.pk]["hidden"] is True
     assert items[owner_post.pk]["hidden_reason"] == "spam"
-    assert set(items[owner_post.pk]) == {"Post", "votes", "voted", "hidden", "hidden_reason"}
-    assert set(items[visible.pk]) == {"Post", "votes", "voted"}
+    assert set(items[owner_post.pk]) == {
+        "Post",
+        "votes",
+        "voted",
+        "comments",
+        "hidden",
+        "hidden_reason",
+    }
+    assert set(items[visible.pk]) == {"Post", "votes", "voted", "comments"}
 
 
 def test_owner_gets_their_hidden_post_by_id_flagged(other_client, owner_post):
@@ -172,7 +179,7 @@ def test_staff_see_a_hidden_post_flagged_in_list_and_by_id(staff_client, owner_p
 def test_staff_get_no_hidden_key_for_an_unhidden_post(staff_client):
     post = PostFactory()
     data = staff_client.get(f"/posts/{post.pk}").json()
-    assert set(data) == {"Post", "votes", "voted"}
+    assert set(data) == {"Post", "votes", "voted", "comments"}
 
 
 def test_staff_do_not_see_other_peoples_drafts(staff_client):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from comments.tests.factories import CommentFactory
 from posts.models import Post, Vote
 from posts.services import post_counts_rebuild
 
@@ -201,12 +202,19 @@ def test_get_returns_200_post_out_with_votes(auth_client, slash):
     post = PostFactory()
     VoteFactory.create_batch(2, post=post)
     VoteFactory()  # another post's vote does not count
+    CommentFactory.create_batch(3, post=post)
+    CommentFactory()  # nor does another post's comment
 
     response = auth_client.get(f"/posts/{post.pk}{slash}")
 
     assert response.status_code == 200
-    assert response.json() == {"Post": post_shape(post), "votes": 2, "voted": False}
-    assert list(response.json()) == ["Post", "votes", "voted"]
+    assert response.json() == {
+        "Post": post_shape(post),
+        "votes": 2,
+        "voted": False,
+        "comments": 3,
+    }
+    assert list(response.json()) == ["Post", "votes", "voted", "comments"]
 
 
 def test_get_says_whether_the_caller_liked_the_post(auth_client, user):
@@ -490,14 +498,15 @@ def test_delete_without_token_returns_401(api_client, slash):
 def test_list_returns_post_out_items_newest_first(auth_client, slash):
     old, middle, new = aged_posts(3)
     VoteFactory.create_batch(2, post=middle)
+    CommentFactory(post=old)
 
     response = auth_client.get(f"/posts{slash}")
 
     assert response.status_code == 200
     assert response.json() == [
-        {"Post": post_shape(new), "votes": 0, "voted": False},
-        {"Post": post_shape(middle), "votes": 2, "voted": False},
-        {"Post": post_shape(old), "votes": 0, "voted": False},
+        {"Post": post_shape(new), "votes": 0, "voted": False, "comments": 0},
+        {"Post": post_shape(middle), "votes": 2, "voted": False, "comments": 0},
+        {"Post": post_shape(old), "votes": 0, "voted": False, "comments": 1},
     ]
 
 

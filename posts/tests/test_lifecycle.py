@@ -32,7 +32,7 @@ def test_sign_up_log_in_create_list_vote_unvote_update_delete_then_404():
 
     listed = client.get("/posts/")
     assert listed.status_code == 200
-    assert listed.json() == [{"Post": post, "votes": 0, "voted": False}]
+    assert listed.json() == [{"Post": post, "votes": 0, "voted": False, "comments": 0}]
     assert listed["X-Total-Count"] == "1"
 
     voted = client.post("/vote/", {"post_id": post["id"], "dir": 1}, format="json")
@@ -55,6 +55,7 @@ def test_sign_up_log_in_create_list_vote_unvote_update_delete_then_404():
         "Post": updated.json(),
         "votes": 1,
         "voted": True,
+        "comments": 0,
     }
 
     deleted = client.delete(f"/posts/{post['id']}")

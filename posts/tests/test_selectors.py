@@ -121,6 +121,7 @@ def test_a_like_shows_at_once_for_the_liker_and_for_everyone_else(user, auth_cli
         "Post": None,
         "votes": 1,
         "voted": True,
+        "comments": 0,
     }
     assert other.get("/posts/").json()[0]["votes"] == 1
     assert other.get("/posts/").json()[0]["voted"] is False

@@ -178,7 +178,14 @@ def test_a_hidden_post_tells_owner_and_staff_why_but_not_who_hid_it(tour):
 
     for label in ("get-hidden-owner", "get-hidden-staff"):
         body = answers[label].json()
-        assert set(body) == {"Post", "votes", "voted", "hidden", "hidden_reason"}, label
+        assert set(body) == {
+            "Post",
+            "votes",
+            "voted",
+            "comments",
+            "hidden",
+            "hidden_reason",
+        }, label
         assert body["hidden"] is True and body["hidden_reason"] == "spam"
 
 

@@ -122,7 +122,7 @@ class Command(BaseCommand):
         }
         lines = [f"Seeded demo data in {elapsed:.1f} s"]
         for name, total in totals.items():
-            lines.append(f"  {name:<7} {created[name]:>10,} created {total:>12,} in the database")
+            lines.append(f"  {name:<13} {created[name]:>10,} created {total:>12,} in the database")
         lines.append(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD} (also every demo-user-N)")
         return "\n".join(lines)
 
