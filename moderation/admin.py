@@ -66,7 +66,7 @@ class ReportAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["id"]
     list_filter = ["status", "category", "created_at"]
-    search_fields = ["reason", "post__title", "reporter__email"]
+    search_fields = ["reason", "post__title", "comment__content", "reporter__email"]
     list_select_related = ["post", "comment", "reporter"]
     readonly_fields = [
         "reporter",
