@@ -1,6 +1,6 @@
 """A post's thread as the caller sees it, from the shared cache (core.cache) or the database.
 
-The thread is cached whole per post (its first THREAD_KEPT comments, rendered once), under the
+The thread is cached whole per post (up to THREAD_KEPT comments, rendered once), under the
 post's comments version, which every comment write retires (comments.models), and "users"
 (an author's email is in it). Each request then applies the caller's view to it: blocks (the
 caller's cached block set), hidden comments (their author, the post's owner and staff), and
@@ -49,9 +49,9 @@ def thread_page(*, request, user, post: dict, limit: int, offset: int) -> tuple[
         thread = cache.read_through(
             request, key, versions_of=names, compute=lambda: _thread(post_id)
         )
-        blocked = blocked_members(request, user)
-        seen = [row["out"] for row in thread["rows"] if _shows(row, user, owner_id, blocked)]
         if thread["complete"]:
+            blocked = blocked_members(request, user)
+            seen = [row["out"] for row in thread["rows"] if _shows(row, user, owner_id, blocked)]
             return seen[offset : offset + limit], len(seen)
     comments = Comment.objects.in_thread_of(Post(pk=post_id, owner_id=owner_id), user)
     total = comments.count()
@@ -71,14 +71,17 @@ def _shows(row: dict, user, owner_id: int, blocked: frozenset) -> bool:
 
 
 def _thread(post_id: int) -> dict:
-    """The post's first THREAD_KEPT comments, rendered, with what deciding who sees each needs."""
+    """The post's comments, rendered, with what deciding who sees each needs; none past
+    THREAD_KEPT (then `complete` is False)."""
     comments = list(
         Comment.objects.filter(post_id=post_id)
         .select_related("author")
         .thread_order()[: THREAD_KEPT + 1]
     )
+    if len(comments) > THREAD_KEPT:
+        return {"rows": [], "complete": False}  # paged in the database: nothing to keep
     rows = [
         {"out": out, "author_id": comment.author_id, "hidden": comment.hidden_at is not None}
         for comment, out in zip(comments, CommentSerializer(comments, many=True).data, strict=True)
     ]
-    return {"rows": rows[:THREAD_KEPT], "complete": len(rows) <= THREAD_KEPT}
+    return {"rows": rows, "complete": True}

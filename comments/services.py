@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from core import cache
+from core.db import exists_key_share_locked
 from core.exceptions import ForbiddenError, NotFoundError
 from posts.models import Post
 from posts.services import post_get_visible
@@ -24,7 +25,10 @@ def comment_not_found(comment_id: int) -> NotFoundError:
 def comment_get_visible(*, user: User, comment_id: int) -> Comment:
     """The comment `user` may see, or the 404 (also when it exists but is not for them)."""
     comment = (
-        Comment.objects.visible_to(user).select_related("author").filter(pk=comment_id).first()
+        Comment.objects.visible_to(user)
+        .select_related("author", "post")  # the post: who may delete it, read with the comment
+        .filter(pk=comment_id)
+        .first()
     )
     if comment is None:
         raise comment_not_found(comment_id)
@@ -34,8 +38,8 @@ def comment_get_visible(*, user: User, comment_id: int) -> Comment:
 def comment_create(*, author: User, post_id: int, content: str, parent_id: int | None) -> Comment:
     """Comment on a post the author can see, or reply to a comment on it that they can see.
 
-    The post row is key-share locked by the insert, so a post deleted meanwhile makes the insert
-    fail (a 404 here), never a comment on nothing.
+    The post's row and the parent's are key-share locked before the insert, so a post or parent
+    deleted meanwhile is a 404 or a 422 here, never a comment on nothing, a deadlock or a 500.
     """
     post = post_get_visible(user=author, post_id=post_id)
     if parent_id is not None and not (
@@ -44,6 +48,15 @@ def comment_create(*, author: User, post_id: int, content: str, parent_id: int |
         raise ValidationError({"parent_id": [NOT_A_REPLY_TARGET]})
     try:
         with transaction.atomic():
+            # The post, then the parent, locked against deletion until commit, in the order
+            # every comment write takes them: a deletion meanwhile is waited for, never a
+            # deadlock with it, and the rows the insert names still exist when it commits.
+            if not exists_key_share_locked(Post.objects.filter(pk=post.pk)):
+                raise NotFoundError(f"Post with id: {post_id} does not exist")
+            if parent_id is not None and not exists_key_share_locked(
+                Comment.objects.filter(pk=parent_id, post_id=post.pk)
+            ):
+                raise ValidationError({"parent_id": [NOT_A_REPLY_TARGET]})
             return Comment.objects.create(
                 post=post, author=author, parent_id=parent_id, content=content
             )
@@ -73,7 +86,10 @@ def comment_delete(*, user: User, comment: Comment) -> None:
     """Delete a comment and its replies: its author, the post's owner or staff may."""
     if not (user.pk in (comment.author_id, comment.post.owner_id) or user.is_staff):
         raise ForbiddenError("Only the comment's author, the post's owner or staff can delete it")
-    # The row lock first: a reply being added meanwhile waits, then fails its foreign key.
+    # The post first, as comment_create locks it: a deletion of the post meanwhile is waited
+    # for (the comment then went with it), never a deadlock with it. Then the row: a reply
+    # being added meanwhile waits, then finds its parent gone.
+    exists_key_share_locked(Post.objects.filter(pk=comment.post_id))
     if not Comment.objects.select_for_update().filter(pk=comment.pk).exists():
         raise comment_not_found(comment.pk)  # deleted meanwhile
     comment.delete()

@@ -128,3 +128,18 @@ class CompiledValues:
         if set(slots.values()) != set(sentinels.values()):
             raise ValueError("each value must be a parameter of the compiled query")
         return sql, slots, params
+
+
+def exists_key_share_locked(rows) -> bool:
+    """Whether `rows` has a row, locked FOR KEY SHARE until commit on PostgreSQL: no one can
+    delete it meanwhile, while updates of it (a post's counts) and other such locks go on.
+    (On SQLite writers take the whole database in turn, transaction_mode IMMEDIATE: a check
+    inside the transaction is enough.)"""
+    rows = rows.order_by().values("pk")[:1]
+    connection = connections[rows.db]
+    if connection.vendor != "postgresql":
+        return rows.exists()
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        return cursor.fetchone() is not None

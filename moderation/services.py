@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.services import tokens_revoke_all
 from comments.models import Comment
 from comments.services import comment_get_visible
+from core.db import exists_key_share_locked
 from core.exceptions import ConflictError, DomainError, NotFoundError
 from posts.models import Post
 
@@ -43,6 +44,18 @@ def _audit(*, actor: User, obj, action: str, reason: str = "") -> None:
 def _locked(obj):
     """`obj` as it is now in the database, its row locked until the transaction ends."""
     return type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+
+
+def _locked_comment(comment: Comment) -> Comment:
+    """The comment as it is now, locked; its post key-share locked first, as every comment
+    write takes them (comments.services): a hide racing the post's deletion waits for it, then
+    finds the comment gone (a refusal the admin shows), and never deadlocks with a comment's
+    deletion either."""
+    exists_key_share_locked(Post.objects.filter(pk=comment.post_id))
+    found = Comment.objects.select_for_update().filter(pk=comment.pk).first()
+    if found is None:
+        raise NotFoundError(f"Comment with id: {comment.pk} does not exist")
+    return found
 
 
 def report_create(
@@ -175,7 +188,7 @@ def post_unhide(*, post: Post, moderator: User, reason: str = "") -> Post:
 @transaction.atomic
 def comment_hide(*, comment: Comment, moderator: User, reason: str = "") -> Comment:
     """Hide a comment from everyone but its author, the post's owner and staff."""
-    comment = _locked(comment)
+    comment = _locked_comment(comment)
     if comment.hidden_at is not None:
         return comment
     comment.hidden_at = timezone.now()
@@ -189,7 +202,7 @@ def comment_hide(*, comment: Comment, moderator: User, reason: str = "") -> Comm
 @transaction.atomic
 def comment_unhide(*, comment: Comment, moderator: User, reason: str = "") -> Comment:
     """Show a hidden comment again to everyone who may see it."""
-    comment = _locked(comment)
+    comment = _locked_comment(comment)
     if comment.hidden_at is None:
         return comment
     comment.hidden_at = None

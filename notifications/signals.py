@@ -39,10 +39,13 @@ def followed(sender, instance, created, using, **kwargs):
 
 @receiver(post_save, sender=Vote, dispatch_uid="notifications.liked")
 def liked(sender, instance, created, using, **kwargs):
-    if created:
-        owner_id = Post.objects.using(using).filter(pk=instance.post_id).values("owner_id")
+    if not created:
+        return
+    owner = Post.objects.using(using).filter(pk=instance.post_id).values_list("owner_id", flat=True)
+    owner_id = owner.first()
+    if owner_id is not None:  # (deleted meanwhile: the like's foreign key fails its commit)
         _notify(
-            recipient_id=owner_id.get()["owner_id"],
+            recipient_id=owner_id,
             actor_id=instance.user_id,
             type=Type.VOTE,
             post_id=instance.post_id,
@@ -56,22 +59,27 @@ def commented(sender, instance, created, using, **kwargs):
     two are the same member)."""
     if not created:
         return
+    # (A parent or post deleted meanwhile is found here as None: the comment's own foreign
+    # keys, checked at commit, then fail its transaction, so there is nobody to tell.)
     target = {"post_id": instance.post_id, "comment_id": instance.pk}
+    comments = Comment.objects.using(using)
     parent_author_id = None
     if instance.parent_id is not None:
-        parent = Comment.objects.using(using).filter(pk=instance.parent_id).values("author_id")
-        parent_author_id = parent.get()["author_id"]
+        parent = comments.filter(pk=instance.parent_id).values_list("author_id", flat=True)
+        parent_author_id = parent.first()
+        if parent_author_id is not None:
+            _notify(
+                recipient_id=parent_author_id,
+                actor_id=instance.author_id,
+                type=Type.REPLY,
+                using=using,
+                **target,
+            )
+    owner = Post.objects.using(using).filter(pk=instance.post_id).values_list("owner_id", flat=True)
+    owner_id = owner.first()
+    if owner_id is not None and owner_id != parent_author_id:
         _notify(
-            recipient_id=parent_author_id,
-            actor_id=instance.author_id,
-            type=Type.REPLY,
-            using=using,
-            **target,
-        )
-    owner = Post.objects.using(using).filter(pk=instance.post_id).values("owner_id").get()
-    if owner["owner_id"] != parent_author_id:
-        _notify(
-            recipient_id=owner["owner_id"],
+            recipient_id=owner_id,
             actor_id=instance.author_id,
             type=Type.COMMENT,
             using=using,
