@@ -9,12 +9,16 @@ cached thread costs no query; a thread longer than THREAD_KEPT, or a page past w
 pages in the database (`CommentQuerySet.in_thread_of`), three queries whatever the page size.
 """
 
+from django.db import router
+from django.db.models import F
+
 from core import cache
+from core.db import CompiledValues
 from posts.entries import Rows, blocked_members, post_entries, post_entry_keys
 from posts.models import Post, can_see
 
 from .models import Comment
-from .serializers import CommentSerializer
+from .serializers import ROW_FIELDS, CommentSerializer, comment_row_out
 
 THREAD_KEPT = 200
 
@@ -73,15 +77,28 @@ def _shows(row: dict, user, owner_id: int, blocked: frozenset) -> bool:
 def _thread(post_id: int) -> dict:
     """The post's comments, rendered, with what deciding who sees each needs; none past
     THREAD_KEPT (then `complete` is False)."""
-    comments = list(
-        Comment.objects.filter(post_id=post_id)
-        .select_related("author")
-        .thread_order()[: THREAD_KEPT + 1]
-    )
-    if len(comments) > THREAD_KEPT:
+    rows = _THREAD(post_id, using=router.db_for_read(Comment))
+    if len(rows) > THREAD_KEPT:
         return {"rows": [], "complete": False}  # paged in the database: nothing to keep
-    rows = [
-        {"out": out, "author_id": comment.author_id, "hidden": comment.hidden_at is not None}
-        for comment, out in zip(comments, CommentSerializer(comments, many=True).data, strict=True)
-    ]
-    return {"rows": rows, "complete": True}
+    return {
+        "rows": [
+            {
+                "out": comment_row_out(row),
+                "author_id": row["author_id"],
+                "hidden": row["hidden_at"] is not None,
+            }
+            for row in rows
+        ],
+        "complete": True,
+    }
+
+
+# A thread's first THREAD_KEPT + 1 comments and their authors, compiled once per process.
+_THREAD = CompiledValues(
+    lambda post_id: (
+        Comment.objects.filter(post_id=post_id)
+        .thread_order()
+        .annotate(author_email=F("author__email"), author_created_at=F("author__created_at"))
+        .values(*ROW_FIELDS)[: THREAD_KEPT + 1]
+    )
+)

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from core.rendering import iso_datetime
 from posts.serializers import StrictCharField
 
 from .models import CONTENT_MAX, Comment
@@ -29,6 +30,44 @@ class CommentSerializer(serializers.ModelSerializer):
             data["hidden"] = True
             data["hidden_reason"] = instance.hidden_reason
         return data
+
+
+# What comment_row_out() reads: a `.values()` row of a comment with its author's columns.
+ROW_FIELDS = (
+    "id",
+    "post_id",
+    "parent_id",
+    "content",
+    "created_at",
+    "edited_at",
+    "author_id",
+    "author_email",
+    "author_created_at",
+    "hidden_at",
+    "hidden_reason",
+)
+
+
+def comment_row_out(row: dict) -> dict:
+    """CommentSerializer's output for a ROW_FIELDS row, without its per-field work (a test
+    keeps the two equal): a thread's cache miss renders every comment of it."""
+    out = {
+        "id": row["id"],
+        "post_id": row["post_id"],
+        "parent_id": row["parent_id"],
+        "content": row["content"],
+        "created_at": iso_datetime(row["created_at"]),
+        "edited_at": None if row["edited_at"] is None else iso_datetime(row["edited_at"]),
+        "author": {
+            "id": row["author_id"],
+            "email": row["author_email"],
+            "created_at": iso_datetime(row["author_created_at"]),
+        },
+    }
+    if row["hidden_at"] is not None:
+        out["hidden"] = True
+        out["hidden_reason"] = row["hidden_reason"]
+    return out
 
 
 class CommentCreateSerializer(CommentSerializer):
