@@ -1,12 +1,14 @@
 """A post's thread as the caller sees it, from the shared cache (core.cache) or the database.
 
-The thread is cached whole per post (up to THREAD_KEPT comments, rendered once), under the
-post's comments version, which every comment write retires (comments.models), and "users"
-(an author's email is in it). Each request then applies the caller's view to it: blocks (the
-caller's cached block set), hidden comments (their author, the post's owner and staff), and
-pages it. The post itself is checked from its cached entry, as `GET /posts/{id}` does. So a
-cached thread costs no query; a thread longer than THREAD_KEPT, or a page past what it holds,
-pages in the database (`CommentQuerySet.in_thread_of`), three queries whatever the page size.
+The thread is cached whole per post (up to THREAD_KEPT comments, rendered once) with what
+decides who sees the post (its owner, published, hidden), under the post's comments version
+(every comment write retires it: comments.models), its state version (posts.models: an edit,
+a hide, a deletion; never a vote) and "users" (an author's email is in it). Each request then
+applies the caller's view: the post's rule (`can_see`, with the caller's cached block set),
+then each comment's (blocks, hidden comments), and pages it. So a cached thread costs no
+query, and a missed one a single query and a single write. A thread longer than THREAD_KEPT,
+or any thread without a cache, pages in the database (`CommentQuerySet.in_thread_of`): three
+queries whatever the page size.
 """
 
 from django.db import router
@@ -14,50 +16,46 @@ from django.db.models import F
 
 from core import cache
 from core.db import CompiledValues
-from posts.entries import Rows, blocked_members, post_entries, post_entry_keys
+from posts.entries import blocked_members
 from posts.models import Post, can_see
 
 from .models import Comment
-from .serializers import ROW_FIELDS, CommentSerializer, comment_row_out
+from .serializers import CommentSerializer, comment_row_out
 
 THREAD_KEPT = 200
 
 
 def thread_key(post_id: int) -> dict[str, tuple[str, ...]]:
     """The cache entry of a post's thread: {key: its version names}."""
-    return {f"thread:{post_id}": (f"comments-on:{post_id}", "users")}
+    names = (f"comments-on:{post_id}", f"post-state:{post_id}", "users")
+    return {f"thread:{post_id}": names}
 
 
 def plan_thread(request, post_id: int) -> None:
-    """Want the post's entry and its thread in the round trip that brings the caller."""
-    cache.want(request, entries={**post_entry_keys([post_id]), **thread_key(post_id)})
+    """Want the thread in the round trip that brings the caller."""
+    cache.want(request, entries=thread_key(post_id))
 
 
-def visible_post(*, request, user, post_id: int) -> dict | None:
-    """The post's cached entry if `user` may see the post (as `GET /posts/{id}`), else None."""
-    entry = post_entries(request, [post_id], rows := Rows(request, user))[post_id]
-    if entry is None:
-        return None
-    blocked = rows.blocked_owners([post_id])
-    if blocked is None:
-        blocked = blocked_members(request, user)
-    return entry if can_see(user, **entry["visibility"], blocked=blocked) else None
-
-
-def thread_page(*, request, user, post: dict, limit: int, offset: int) -> tuple[list[dict], int]:
-    """A page of the comments on `post` (an entry the caller may see) that the caller may see,
-    oldest first, as `Comment`, and how many they may see in all."""
-    post_id, owner_id = post["id"], post["post"]["owner_id"]
+def thread_page(*, request, user, post_id: int, limit: int, offset: int):
+    """(a page of the comments on post `post_id` that `user` may see, oldest first, as
+    `Comment`; how many they may see in all), or None when they may not see the post."""
     if cache.enabled():
         ((key, names),) = thread_key(post_id).items()
         thread = cache.read_through(
             request, key, versions_of=names, compute=lambda: _thread(post_id)
         )
+        post = thread["post"]
+        blocked = blocked_members(request, user)
+        if post is None or not can_see(user, **post, blocked=blocked):
+            return None
         if thread["complete"]:
-            blocked = blocked_members(request, user)
+            owner_id = post["owner_id"]
             seen = [row["out"] for row in thread["rows"] if _shows(row, user, owner_id, blocked)]
             return seen[offset : offset + limit], len(seen)
-    comments = Comment.objects.in_thread_of(Post(pk=post_id, owner_id=owner_id), user)
+    found = Post.objects.visible_to(user).filter(pk=post_id).values("owner_id").first()
+    if found is None:
+        return None
+    comments = Comment.objects.in_thread_of(Post(pk=post_id, owner_id=found["owner_id"]), user)
     total = comments.count()
     if not limit or offset >= total:
         return [], total
@@ -75,30 +73,63 @@ def _shows(row: dict, user, owner_id: int, blocked: frozenset) -> bool:
 
 
 def _thread(post_id: int) -> dict:
-    """The post's comments, rendered, with what deciding who sees each needs; none past
-    THREAD_KEPT (then `complete` is False)."""
+    """The post's visibility and its comments, rendered, with what deciding who sees each
+    needs ({"post": None} if there is no such post); no comments past THREAD_KEPT (then
+    `complete` is False)."""
     rows = _THREAD(post_id, using=router.db_for_read(Comment))
-    if len(rows) > THREAD_KEPT:
-        return {"rows": [], "complete": False}  # paged in the database: nothing to keep
-    return {
-        "rows": [
-            {
-                "out": comment_row_out(row),
-                "author_id": row["author_id"],
-                "hidden": row["hidden_at"] is not None,
-            }
-            for row in rows
-        ],
-        "complete": True,
+    if not rows:
+        return {"post": None, "rows": [], "complete": True}
+    post = {
+        "owner_id": rows[0]["post_owner_id"],
+        "published": rows[0]["post_published"],
+        "hidden": rows[0]["post_hidden_at"] is not None,
     }
+    comments = [
+        {"post_id": post_id, **{name: row[f"comment_{name}"] for name in _COMMENT_COLUMNS}}
+        for row in rows
+        if row["comment_id"] is not None  # none: the one row of a post without comments
+    ]
+    if len(comments) > THREAD_KEPT:
+        return {"post": post, "rows": [], "complete": False}  # paged in the database
+    shown = [
+        {
+            "out": comment_row_out(row),
+            "author_id": row["author_id"],
+            "hidden": row["hidden_at"] is not None,
+        }
+        for row in comments
+    ]
+    return {"post": post, "rows": shown, "complete": True}
 
 
-# A thread's first THREAD_KEPT + 1 comments and their authors, compiled once per process.
-_THREAD = CompiledValues(
-    lambda post_id: (
-        Comment.objects.filter(post_id=post_id)
-        .thread_order()
-        .annotate(author_email=F("author__email"), author_created_at=F("author__created_at"))
-        .values(*ROW_FIELDS)[: THREAD_KEPT + 1]
+# What comment_row_out() reads, besides post_id: {its name: the column from the post's row}.
+_COMMENT_COLUMNS = {
+    "id": "comments__id",
+    "parent_id": "comments__parent_id",
+    "content": "comments__content",
+    "created_at": "comments__created_at",
+    "edited_at": "comments__edited_at",
+    "author_id": "comments__author_id",
+    "author_email": "comments__author__email",
+    "author_created_at": "comments__author__created_at",
+    "hidden_at": "comments__hidden_at",
+    "hidden_reason": "comments__hidden_reason",
+}
+
+
+def _thread_query(post_id):
+    """The post's row joined to its first THREAD_KEPT + 1 comments and their authors (one row
+    with no comment when it has none)."""
+    return (
+        Post.objects.filter(pk=post_id)
+        .order_by("comments__created_at", "comments__id")
+        .values(
+            post_owner_id=F("owner_id"),
+            post_published=F("published"),
+            post_hidden_at=F("hidden_at"),
+            **{f"comment_{name}": F(column) for name, column in _COMMENT_COLUMNS.items()},
+        )[: THREAD_KEPT + 1]
     )
-)
+
+
+_THREAD = CompiledValues(_thread_query)

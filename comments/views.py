@@ -64,18 +64,18 @@ class PostCommentsView(APIView):
     )
     def get(self, request, pk):
         pk = parse_id(pk)
-        post = selectors.visible_post(request=request, user=request.user, post_id=pk)
-        if post is None:
-            raise post_not_found(pk)
         paginator = CommentPagination()
         paginator.read_params(request)
-        page, paginator.count = selectors.thread_page(
+        found = selectors.thread_page(
             request=request,
             user=request.user,
-            post=post,
+            post_id=pk,
             limit=paginator.limit,
             offset=paginator.offset,
         )
+        if found is None:
+            raise post_not_found(pk)
+        page, paginator.count = found
         return paginator.get_paginated_response(page)
 
     @extend_schema(

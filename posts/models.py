@@ -168,7 +168,8 @@ def post_state_changed(post_id: int, *, before: dict | None, after: dict | None,
             PostCounts.objects.using(using).add(was[0], **{was[1]: -1})
         if now:
             PostCounts.objects.using(using).add(now[0], **{now[1]: +1})
-    names = [f"post:{post_id}"]
+    # post-state: what decides who sees the post changed (never a vote): comments.selectors.
+    names = [f"post:{post_id}", f"post-state:{post_id}"]
     for state in (before, after):
         if state is not None:
             names.append(f"posts-of:{state['owner_id']}")
