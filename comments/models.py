@@ -130,7 +130,7 @@ class Comment(models.Model):
                     comment_count_add(self.post_id, +1, using=using)
             elif was_shown != now_shown:
                 comment_count_add(self.post_id, +1 if now_shown else -1, using=using)
-            cache.invalidate(f"comment:{self.pk}", f"comments-on:{self.post_id}")
+            cache.invalidate(f"comments-on:{self.post_id}")  # its thread (comments.selectors)
 
 
 def comment_count_add(post_id: int, delta: int, *, using) -> None:

@@ -29,7 +29,7 @@ def comment_deleting(sender, instance, using, origin=None, **kwargs):
     if row["hidden_at"] is None:
         comment_count_add(instance.post_id, -1, using=using)
     # Counted or not, the thread its author, the post's owner and staff read held it.
-    cache.invalidate(f"comment:{instance.pk}", f"comments-on:{instance.post_id}")
+    cache.invalidate(f"comments-on:{instance.post_id}")
 
 
 def _deleting_posts(origin) -> bool:

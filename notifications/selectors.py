@@ -55,12 +55,3 @@ def unread_count(*, request, user) -> int:
         versions_of=names,
         compute=lambda: Notification.objects.inbox_of(user).filter(read=False).count(),
     )
-
-
-def mark_read(*, user, up_to_id: int | None) -> None:
-    """Mark read `user`'s unread notifications (those up to `up_to_id`, when given)."""
-    unread = Notification.objects.filter(recipient=user, read=False)
-    if up_to_id is not None:
-        unread = unread.filter(pk__lte=up_to_id)
-    if unread.update(read=True):
-        cache.invalidate(f"notifications-of:{user.pk}")

@@ -10,7 +10,7 @@ from core.generics import APIView
 from core.pagination import BeforeCursorPagination, plain_int
 from core.schema import UNAUTHORIZED, VALIDATION
 
-from . import selectors
+from . import selectors, services
 from .serializers import MarkReadSerializer, NotificationSerializer, UnreadCountSerializer
 
 NOTIFICATION_EXAMPLE = OpenApiExample(
@@ -107,5 +107,5 @@ class MarkReadView(APIView):
     def post(self, request):
         serializer = MarkReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        selectors.mark_read(user=request.user, up_to_id=serializer.validated_data.get("up_to_id"))
+        services.mark_read(user=request.user, up_to_id=serializer.validated_data.get("up_to_id"))
         return Response(status=status.HTTP_204_NO_CONTENT)
