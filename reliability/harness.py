@@ -46,7 +46,7 @@ MAIN_PG_PORT = 5432
 PG_USER = "postgres"
 DATABASE = "socialapi_reliability"
 DSN = f"postgresql://{PG_USER}@{LOOPBACK}:{PG_PORT}/{DATABASE}"
-SEED = {"users": 1_000, "posts": 10_000, "votes": 50_000}
+SEED = {"users": 1_000, "posts": 10_000, "votes": 50_000, "comments": 2_000}
 # Posts the load creates: bench/probe.py's cleanup deletes the demo account's posts so titled.
 TITLE_PREFIX = BENCH_TITLE_PREFIX + "reliability "
 LOCK_FILE = Path(tempfile.gettempdir()) / "socialapi-reliability.lock"
@@ -242,7 +242,7 @@ def prepare_database(env: dict, run_dir: Path) -> dict:
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
     log("migrate")
     seeding.manage(env, "migrate", "--noinput", quiet=True)
-    log(f"seed_demo: {SEED['users']:,} users, {SEED['posts']:,} posts, {SEED['votes']:,} votes")
+    log("seed_demo: " + ", ".join(f"{n:,} {k}" for k, n in SEED.items()))
     seeding.manage(
         env, "seed_demo", *(f"--{k}={v}" for k, v in SEED.items()), "--seed=1", quiet=True
     )
