@@ -5,17 +5,16 @@ foreign keys) settles each race as it would in production; afterwards the post's
 its rows and no request failed with a 500.
 """
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from comments.models import Comment
 from conftest import login
 from core.exceptions import NotFoundError
+from core.tests.concurrency import client_for, run_at_once, skip_without_real_locks
 from moderation import services as moderation
 from posts.models import Post
 from posts.tests.factories import PostFactory
@@ -30,45 +29,11 @@ THREADS = 8
 
 @pytest.fixture(autouse=True)
 def _real_connections():
-    # SQLite's in-memory test database is one shared-cache database: its table locks fail at
-    # once ("database table is locked") instead of waiting, unlike a SQLite file or PostgreSQL.
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("needs PostgreSQL or a SQLite file database (DATABASES TEST NAME)")
-
-
-def client_for(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+    skip_without_real_locks()
 
 
 def token_of(user) -> str:
     return login(APIClient(), user)["access_token"]
-
-
-def run_at_once(jobs: list) -> list:
-    """Run every job in its own thread, released together; return each result."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as error:  # reported below, never lost in the thread
-            results[index] = error
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    errors = [result for result in results if isinstance(result, Exception)]
-    assert not errors, errors
-    return results
 
 
 def post_job(token: str, post_id: int, body: dict):

@@ -15,12 +15,12 @@ import random
 from collections import Counter
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
 from conftest import login
+from core.tests.concurrency import skip_without_real_locks
 from core.tests.security.test_login_rate_limits import SlowHasher
 from posts.models import Vote
 from posts.tests.factories import PostFactory
@@ -31,8 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _real_connections():
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("needs PostgreSQL or a SQLite file database (DATABASES TEST NAME)")
+    skip_without_real_locks()
 
 
 def test_vote_storm_by_many_members_with_readers_ends_with_counts_equal_to_rows():

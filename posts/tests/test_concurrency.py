@@ -4,15 +4,14 @@ Each thread is a separate client with its own connection, so the database (on Po
 unique index on votes(user_id, post_id)) is what settles the race, exactly as in production.
 """
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from conftest import login
+from core.tests.concurrency import client_for, run_at_once, skip_without_real_locks
 from posts.models import Vote
 
 from .factories import PostFactory
@@ -22,41 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _real_connections():
-    # SQLite's in-memory test database is one shared-cache database: its table locks fail at
-    # once ("database table is locked") instead of waiting, unlike a SQLite file or PostgreSQL.
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("needs PostgreSQL or a SQLite file database (DATABASES TEST NAME)")
-
-
-def client_for(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
-def run_at_once(jobs: list) -> list:
-    """Run every job in its own thread, released together; return each result or exception."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as error:  # reported below, never lost in the thread
-            results[index] = error
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    errors = [result for result in results if isinstance(result, Exception)]
-    assert not errors, errors
-    return results
+    skip_without_real_locks()
 
 
 def vote_job(token: str, post_id: int, direction: int):

@@ -1,7 +1,6 @@
 """Kept counts (Post.vote_count, PostCounts, PostTotals) stay equal to counting the rows, by
 every path a write can take: the API, moderation, the admin, cascades, and many at once."""
 
-import threading
 from collections import Counter
 
 import pytest
@@ -14,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from conftest import authorize, login
+from core.tests.concurrency import run_at_once
 from moderation import services as moderation
 from posts.models import Post, PostCounts, PostTotals, Vote, can_see
 from posts.services import post_counts_rebuild
@@ -200,29 +200,6 @@ def test_can_see_is_the_visibility_rule_of_visible_to(viewer, published, hidden)
 
 
 # --- many at once: threads with their own connections -------------------------------------------
-
-
-def run_at_once(jobs: list) -> list:
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as error:  # reported below, never lost in the thread
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    errors = [result for result in results if isinstance(result, Exception)]
-    assert not errors, errors
-    return results
 
 
 def client_of(user) -> APIClient:
