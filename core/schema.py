@@ -77,6 +77,27 @@ def skip_limit_parameters(items: str, *, default_limit: int = 20) -> list[OpenAp
     ]
 
 
+def cursor_parameters() -> list[OpenApiParameter]:
+    """`limit` and `before`, and the `Link` header, of a list paged by cursor (newest first)."""
+    return [
+        OpenApiParameter(
+            "limit", OpenApiTypes.INT, description="How many (default 20; above 100: 100)."
+        ),
+        OpenApiParameter(
+            "before",
+            OpenApiTypes.STR,
+            description="The opaque cursor of the previous page's `Link` header.",
+        ),
+        OpenApiParameter(
+            "Link",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[200],
+            description='The next page\'s URL: `<...>; rel="next"`.',
+        ),
+    ]
+
+
 UNAUTHORIZED = detail("Missing, invalid, expired or revoked token, or a suspended user.")
 VALIDATION = OpenApiResponse(ValidationErrorSerializer, description="Invalid input.")
 

@@ -156,61 +156,44 @@ def report_hide_and_resolve(*, report: Report, moderator: User, reason: str = ""
     )
 
 
+def _set_hidden(obj, *, hide: bool, moderator: User, reason: str, what: str):
+    """Hide `obj` (a post or a comment, its row locked) or show it again, and log it; nothing
+    to do, and nothing logged, if it is so already."""
+    if (obj.hidden_at is not None) == hide:
+        return obj
+    obj.hidden_at = timezone.now() if hide else None
+    obj.hidden_by = moderator if hide else None
+    # The author is shown this; a reporter's reason may be longer than the column.
+    obj.hidden_reason = reason[:HIDDEN_REASON_MAX] if hide else ""
+    obj.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+    _audit(actor=moderator, obj=obj, action=f"{'Hid' if hide else 'Unhid'} {what}", reason=reason)
+    return obj
+
+
 @transaction.atomic
 def post_hide(*, post: Post, moderator: User, reason: str = "") -> Post:
     """Hide a post from everyone but its owner and staff."""
-    post = _locked(post)
-    if post.hidden_at is not None:
-        return post
-    post.hidden_at = timezone.now()
-    post.hidden_by = moderator
-    # The owner is shown this; a reporter's reason may be longer than the column.
-    post.hidden_reason = reason[:HIDDEN_REASON_MAX]
-    post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    _audit(actor=moderator, obj=post, action="Hid post", reason=reason)
-    return post
+    return _set_hidden(_locked(post), hide=True, moderator=moderator, reason=reason, what="post")
 
 
 @transaction.atomic
 def post_unhide(*, post: Post, moderator: User, reason: str = "") -> Post:
     """Show a hidden post again to everyone who may see it."""
-    post = _locked(post)
-    if post.hidden_at is None:
-        return post
-    post.hidden_at = None
-    post.hidden_by = None
-    post.hidden_reason = ""
-    post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    _audit(actor=moderator, obj=post, action="Unhid post", reason=reason)
-    return post
+    return _set_hidden(_locked(post), hide=False, moderator=moderator, reason=reason, what="post")
 
 
 @transaction.atomic
 def comment_hide(*, comment: Comment, moderator: User, reason: str = "") -> Comment:
     """Hide a comment from everyone but its author, the post's owner and staff."""
     comment = _locked_comment(comment)
-    if comment.hidden_at is not None:
-        return comment
-    comment.hidden_at = timezone.now()
-    comment.hidden_by = moderator
-    comment.hidden_reason = reason[:HIDDEN_REASON_MAX]
-    comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    _audit(actor=moderator, obj=comment, action="Hid comment", reason=reason)
-    return comment
+    return _set_hidden(comment, hide=True, moderator=moderator, reason=reason, what="comment")
 
 
 @transaction.atomic
 def comment_unhide(*, comment: Comment, moderator: User, reason: str = "") -> Comment:
     """Show a hidden comment again to everyone who may see it."""
     comment = _locked_comment(comment)
-    if comment.hidden_at is None:
-        return comment
-    comment.hidden_at = None
-    comment.hidden_by = None
-    comment.hidden_reason = ""
-    comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-    _audit(actor=moderator, obj=comment, action="Unhid comment", reason=reason)
-    return comment
+    return _set_hidden(comment, hide=False, moderator=moderator, reason=reason, what="comment")
 
 
 @transaction.atomic

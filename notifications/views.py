@@ -1,14 +1,13 @@
 """HTTP endpoints of notifications: the caller's, newest first; the unread count; marking read."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from core import cache
 from core.generics import APIView
 from core.pagination import BeforeCursorPagination, plain_int
-from core.schema import UNAUTHORIZED, VALIDATION
+from core.schema import UNAUTHORIZED, VALIDATION, cursor_parameters
 
 from . import selectors, services
 from .serializers import MarkReadSerializer, NotificationSerializer, UnreadCountSerializer
@@ -46,23 +45,7 @@ class NotificationsView(APIView):
         "to your comments; none of your own actions, none across a block. A like or follow "
         "taken back takes its notification with it. Paged by cursor: follow "
         '`Link: <...>; rel="next"`.',
-        parameters=[
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description="How many (default 20; above 100: 100)."
-            ),
-            OpenApiParameter(
-                "before",
-                OpenApiTypes.STR,
-                description="The opaque cursor of the previous page's `Link` header.",
-            ),
-            OpenApiParameter(
-                "Link",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[200],
-                description='The next page\'s URL: `<...>; rel="next"`.',
-            ),
-        ],
+        parameters=cursor_parameters(),
         examples=[NOTIFICATION_EXAMPLE],
         responses={
             200: NotificationSerializer(many=True),

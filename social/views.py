@@ -25,6 +25,7 @@ from core.schema import (
     UNAUTHORIZED,
     VALIDATION,
     MessageSerializer,
+    cursor_parameters,
     detail,
     skip_limit_parameters,
 )
@@ -290,23 +291,7 @@ class FeedView(APIView):
         description="Published posts you can see, by the members you follow and by you, newest "
         'first. Paged by cursor: follow `Link: <...>; rel="next"` (present while there is '
         "more); a post written meanwhile never shifts the next page. No `X-Total-Count`.",
-        parameters=[
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description="How many (default 20; above 100: 100)."
-            ),
-            OpenApiParameter(
-                "before",
-                OpenApiTypes.STR,
-                description="The opaque cursor of the previous page's `Link` header.",
-            ),
-            OpenApiParameter(
-                "Link",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[200],
-                description='The next page\'s URL: `<...>; rel="next"`.',
-            ),
-        ],
+        parameters=cursor_parameters(),
         examples=[FEED_EXAMPLE],
         responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
     )
