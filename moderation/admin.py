@@ -5,6 +5,8 @@ comments and users admins are extended here (and re-registered), so the lower ap
 moderation.
 """
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -158,98 +160,86 @@ class ReportAdmin(admin.ModelAdmin):
         )
 
 
+class HideActionsMixin:
+    """A report count column and the hide and unhide actions, for the admin of what members
+    report (posts, comments). Subclasses name the hide permission, the reports that are about
+    a row, and the two services."""
+
+    action_form = ModerationActionForm
+    actions = ["hide", "unhide"]
+    hide_permission: str
+    hide_service: Callable
+    unhide_service: Callable
+
+    def reports_about(self, pk):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        reports = self.reports_about(OuterRef("pk")).values("pk")
+        return super().get_queryset(request).annotate(report_count=SubqueryCount(reports))
+
+    @admin.display(description="Reports", ordering="report_count")
+    def report_count(self, obj):
+        return obj.report_count
+
+    def has_hide_permission(self, request):
+        return request.user.has_perm(self.hide_permission)
+
+    @admin.action(description="Hide selected %(verbose_name_plural)s", permissions=["hide"])
+    def hide(self, request, queryset):
+        self._apply(request, queryset, self.hide_service, "Hid")
+
+    @admin.action(description="Unhide selected %(verbose_name_plural)s", permissions=["hide"])
+    def unhide(self, request, queryset):
+        self._apply(request, queryset, self.unhide_service, "Unhid")
+
+    def _apply(self, request, queryset, service, verb: str) -> None:
+        done = f"{verb} {{count}} {self.model._meta.verbose_name}(s)."
+        apply_to_selected(self, request, queryset, service, done=done)
+
+
 admin.site.unregister(Post)
 
 
 @admin.register(Post)
-class PostAdmin(posts_admin.PostAdmin):
-    """Posts with their reports, and the hide and unhide actions."""
+class PostAdmin(HideActionsMixin, posts_admin.PostAdmin):
+    """Posts with the reports about them (not about their comments), hide and unhide."""
 
-    action_form = ModerationActionForm
     list_display = [*posts_admin.PostAdmin.list_display[:-1], "report_count", "created_at"]
-    actions = ["hide", "unhide"]
+    hide_permission = "posts.hide_post"
 
-    def get_queryset(self, request):
-        reports = Report.objects.filter(post=OuterRef("pk")).values("pk")
-        return super().get_queryset(request).annotate(report_count=SubqueryCount(reports))
+    def reports_about(self, pk):
+        return Report.objects.filter(post=pk, comment__isnull=True)
 
-    @admin.display(description="Reports", ordering="report_count")
-    def report_count(self, post):
-        return post.report_count
+    @staticmethod
+    def hide_service(post, moderator, reason):
+        return services.post_hide(post=post, moderator=moderator, reason=reason)
 
-    def has_hide_permission(self, request):
-        return request.user.has_perm("posts.hide_post")
-
-    @admin.action(description="Hide selected posts", permissions=["hide"])
-    def hide(self, request, queryset):
-        apply_to_selected(
-            self,
-            request,
-            queryset,
-            lambda post, moderator, reason: services.post_hide(
-                post=post, moderator=moderator, reason=reason
-            ),
-            done="Hid {count} post(s).",
-        )
-
-    @admin.action(description="Unhide selected posts", permissions=["hide"])
-    def unhide(self, request, queryset):
-        apply_to_selected(
-            self,
-            request,
-            queryset,
-            lambda post, moderator, reason: services.post_unhide(
-                post=post, moderator=moderator, reason=reason
-            ),
-            done="Unhid {count} post(s).",
-        )
+    @staticmethod
+    def unhide_service(post, moderator, reason):
+        return services.post_unhide(post=post, moderator=moderator, reason=reason)
 
 
 admin.site.unregister(Comment)
 
 
 @admin.register(Comment)
-class CommentAdmin(comments_admin.CommentAdmin):
-    """Comments with their reports, and the hide and unhide actions."""
+class CommentAdmin(HideActionsMixin, comments_admin.CommentAdmin):
+    """Comments with their reports, hide and unhide."""
 
-    action_form = ModerationActionForm
     list_display = [*comments_admin.CommentAdmin.list_display[:-1], "report_count", "created_at"]
-    actions = ["hide", "unhide"]
+    hide_permission = "comments.hide_comment"
 
-    def get_queryset(self, request):
-        reports = Report.objects.filter(comment=OuterRef("pk")).values("pk")
-        return super().get_queryset(request).annotate(report_count=SubqueryCount(reports))
+    def reports_about(self, pk):
+        return Report.objects.filter(comment=pk)
 
-    @admin.display(description="Reports", ordering="report_count")
-    def report_count(self, comment):
-        return comment.report_count
+    @staticmethod
+    def hide_service(comment, moderator, reason):
+        return services.comment_hide(comment=comment, moderator=moderator, reason=reason)
 
-    def has_hide_permission(self, request):
-        return request.user.has_perm("comments.hide_comment")
-
-    @admin.action(description="Hide selected comments", permissions=["hide"])
-    def hide(self, request, queryset):
-        apply_to_selected(
-            self,
-            request,
-            queryset,
-            lambda comment, moderator, reason: services.comment_hide(
-                comment=comment, moderator=moderator, reason=reason
-            ),
-            done="Hid {count} comment(s).",
-        )
-
-    @admin.action(description="Unhide selected comments", permissions=["hide"])
-    def unhide(self, request, queryset):
-        apply_to_selected(
-            self,
-            request,
-            queryset,
-            lambda comment, moderator, reason: services.comment_unhide(
-                comment=comment, moderator=moderator, reason=reason
-            ),
-            done="Unhid {count} comment(s).",
-        )
+    @staticmethod
+    def unhide_service(comment, moderator, reason):
+        return services.comment_unhide(comment=comment, moderator=moderator, reason=reason)
 
 
 admin.site.unregister(User)

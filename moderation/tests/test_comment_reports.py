@@ -2,11 +2,12 @@
 admin's actions and permissions (API.md Part 3, "Comments")."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -645,3 +646,19 @@ def test_comment_changelists_take_the_same_queries_whatever_the_page_size(
 
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == count
+
+
+def test_a_posts_report_count_leaves_out_the_reports_about_its_comments(superuser):
+    post = PostFactory()
+    comment = CommentFactory(post=post)
+    ReportFactory(post=post)
+    comment_report(comment=comment)
+    comment_report(comment=comment)
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+
+    posts = admin.site._registry[Post].get_queryset(request)
+    comments = admin.site._registry[Comment].get_queryset(request)
+
+    assert posts.get(pk=post.pk).report_count == 1
+    assert comments.get(pk=comment.pk).report_count == 2
