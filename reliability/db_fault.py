@@ -18,50 +18,60 @@ Exit 0 when all hold, 1 when one does not, 2 on a setup error.
 import asyncio
 import sys
 import time
+from pathlib import Path
 
-import harness
+# Started as a script, Python puts reliability/ on the path, not the project root it is in.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import HarnessError  # noqa: E402
+from reliability import run  # noqa: E402
+from reliability.common import DSN, log  # noqa: E402
+from reliability.load import Load  # noqa: E402
+from reliability.report import endpoint_table, tally, timeline, window_rates  # noqa: E402
+from reliability.server import server_log_line, worker_pids  # noqa: E402
+from reliability.writes import verify_writes, writes_report  # noqa: E402
 
 
-def db_fault(ctx: harness.Context) -> tuple[str, list[str]]:
+def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
     args = ctx.args
     if args.fault_at + args.down + args.max_recovery + 5 > args.duration:
-        raise harness.HarnessError("--duration leaves too little load after the fault")
+        raise HarnessError("--duration leaves too little load after the fault")
     load = ctx.load()
     marks: dict[float, str] = {}
     times: dict[str, float] = {}
-    workers_before = harness.worker_pids(ctx.server.process.pid)
+    workers_before = worker_pids(ctx.server.process.pid)
 
-    async def restart_postgres(load: harness.Load) -> None:
+    async def restart_postgres(load: Load) -> None:
         await asyncio.sleep(args.fault_at)
         times["stop"] = load.now()
-        harness.log(f"stopping PostgreSQL ({args.stop_mode}) at {times['stop']:.1f} s")
+        log(f"stopping PostgreSQL ({args.stop_mode}) at {times['stop']:.1f} s")
         await asyncio.to_thread(ctx.cluster.stop, args.stop_mode)
         times["down"] = load.now()
         marks[times["stop"]] = f"PostgreSQL stop ({args.stop_mode}) {times['stop']:.2f} s"
         marks[times["down"]] = f"down at {times['down']:.2f} s"
         await asyncio.sleep(args.down)
         times["start"] = load.now()
-        harness.log(f"starting PostgreSQL at {times['start']:.1f} s")
+        log(f"starting PostgreSQL at {times['start']:.1f} s")
         starting = asyncio.create_task(asyncio.to_thread(ctx.cluster.start))
         times["back"] = await accepting_connections(load, deadline=60)
         await starting
         marks[times["start"]] = f"PostgreSQL start {times['start']:.2f} s"
         marks[times["back"]] = f"accepting connections at {times['back']:.2f} s"
-        harness.log(f"PostgreSQL accepts connections at {times['back']:.1f} s")
+        log(f"PostgreSQL accepts connections at {times['back']:.1f} s")
 
-    harness.log(
+    log(
         f"db fault: {args.duration} s of load at {args.connections} connections; PostgreSQL "
         f"stopped at {args.fault_at} s for {args.down} s"
     )
     asyncio.run(load.run(args.duration, during=restart_postgres))
-    workers_after = harness.worker_pids(ctx.server.process.pid)
-    writes = harness.verify_writes(load)
+    workers_after = worker_pids(ctx.server.process.pid)
+    writes = verify_writes(load)
     samples = load.samples
-    totals = harness.tally(samples)
+    totals = tally(samples)
 
     # Wholly inside the outage: started once the stop had finished, ended before the start began.
     outage = [s for s in samples if s.started >= times["down"] and s.ended <= times["start"]]
-    outage_totals = harness.tally(outage)
+    outage_totals = tally(outage)
     outage_503 = [s for s in outage if s.status == 503]
     outage_bad = [
         s for s in outage if not (s.status == 503 and s.json_detail and s.retry_after) and not s.ok
@@ -115,16 +125,16 @@ def db_fault(ctx: harness.Context) -> tuple[str, list[str]]:
             f"{times['start']:.2f} s, accepting connections at {times['back']:.2f} s "
             f"(down {times['back'] - times['down']:.2f} s)",
             "",
-            harness.endpoint_table(samples, load.seconds),
+            endpoint_table(samples, load.seconds),
             "",
             "by second (how the requests that ended in it ended):",
-            harness.timeline(samples, load.seconds, times["stop"] - 3, times["back"] + 6, marks),
+            timeline(samples, load.seconds, times["stop"] - 3, times["back"] + 6, marks),
             "",
             f"while down ({times['down']:.2f}-{times['start']:.2f} s): {len(outage)} requests, "
             f"{len(outage_503)} x 503 JSON with Retry-After, {len(outage_bad)} otherwise "
             f"(statuses {outage_totals['statuses']}, socket errors "
             f"{outage_totals['socket_errors']}), slowest {outage_max_ms:.0f} ms",
-            "2xx/s by 10 s window: " + harness.window_rates(samples, load.seconds),
+            "2xx/s by 10 s window: " + window_rates(samples, load.seconds),
             f"503s in the whole run: {len(all_503)}; other 5xx: {five_hundreds}; socket errors: "
             f"{totals['socket_errors']}{' ' + str(totals['errors']) if totals['errors'] else ''}; "
             f"4xx: {client_errors}, of which {resolving} are 409/404 answers to a toggle whose "
@@ -138,28 +148,28 @@ def db_fault(ctx: harness.Context) -> tuple[str, list[str]]:
             f"app not restarted: master pid {ctx.server.process.pid} alive, workers "
             f"{'unchanged' if workers_before == workers_after else 'changed'} "
             f"({len(workers_before & workers_after)} of {len(workers_before)} kept)",
-            harness.writes_report(writes),
-            harness.server_log_line(ctx.server.log_path),
+            writes_report(writes),
+            server_log_line(ctx.server.log_path),
         ]
     )
     return summary, problems
 
 
-async def accepting_connections(load: harness.Load, deadline: float) -> float:
+async def accepting_connections(load: Load, deadline: float) -> float:
     """The moment (load clock) PostgreSQL first answers a query, polled every 50 ms."""
     started = time.monotonic()
     while time.monotonic() - started < deadline:
         if await asyncio.to_thread(_answers):
             return load.now()
         await asyncio.sleep(0.05)
-    raise harness.HarnessError(f"PostgreSQL did not come back within {deadline} s")
+    raise HarnessError(f"PostgreSQL did not come back within {deadline} s")
 
 
 def _answers() -> bool:
     import psycopg
 
     try:
-        with psycopg.connect(harness.DSN, connect_timeout=2) as conn:
+        with psycopg.connect(DSN, connect_timeout=2) as conn:
             conn.execute("SELECT 1")
         return True
     except psycopg.Error:
@@ -177,7 +187,7 @@ def _since(moment, reference) -> str:
 
 
 def main(argv=None) -> int:
-    parser = harness.parser(__doc__.splitlines()[0], duration=60)
+    parser = run.parser(__doc__.splitlines()[0], duration=60)
     parser.add_argument("--fault-at", type=float, default=20, help="seconds into the load")
     parser.add_argument("--down", type=float, default=3, help="seconds PostgreSQL stays down")
     parser.add_argument(
@@ -189,7 +199,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--max-recovery", type=float, default=5, help="seconds allowed to recover, s"
     )
-    return harness.main("db_fault", harness.parse(parser, argv), db_fault)
+    return run.main("db_fault", run.parse(parser, argv), db_fault)
 
 
 if __name__ == "__main__":

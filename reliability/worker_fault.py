@@ -21,51 +21,60 @@ import sys
 import time
 from pathlib import Path
 
-import harness
+# Started as a script, Python puts reliability/ on the path, not the project root it is in.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import HarnessError  # noqa: E402
+from reliability import run  # noqa: E402
+from reliability.common import log  # noqa: E402
+from reliability.load import Load  # noqa: E402
+from reliability.report import endpoint_table, per_second, tally, timeline, window_rates  # noqa: E402
+from reliability.server import server_log_line, worker_pids  # noqa: E402
+from reliability.writes import verify_writes, writes_report  # noqa: E402
 
 ESTABLISHED, CLOSE_WAIT = "01", "08"
 
 
-def worker_fault(ctx: harness.Context) -> tuple[str, list[str]]:
+def worker_fault(ctx: run.Context) -> tuple[str, list[str]]:
     args = ctx.args
     if args.kill_at < 12 or args.kill_at + 15 > args.duration:
-        raise harness.HarnessError("--kill-at wants 12 s of load before and 15 s after it")
+        raise HarnessError("--kill-at wants 12 s of load before and 15 s after it")
     load = ctx.load()
     master = ctx.server.process.pid
     marks: dict[float, str] = {}
     kill: dict = {}
 
-    async def kill_a_worker(load: harness.Load) -> None:
+    async def kill_a_worker(load: Load) -> None:
         await asyncio.sleep(args.kill_at)
-        before = harness.worker_pids(master)
+        before = worker_pids(master)
         victim, held = await asyncio.to_thread(freeze_a_busy_worker, before, ctx.server.port)
         os.kill(victim, signal.SIGKILL)
         kill.update(pid=victim, held=held, at=load.now(), workers_before=before)
         marks[kill["at"]] = f"kill -9 worker {victim} (it held {held} connections)"
-        harness.log(f"killed worker {victim} at {kill['at']:.1f} s; it held {held} connections")
+        log(f"killed worker {victim} at {kill['at']:.1f} s; it held {held} connections")
         deadline = time.monotonic() + args.max_replace + 20
         while time.monotonic() < deadline:
-            now = harness.worker_pids(master)
+            now = worker_pids(master)
             if victim not in now and len(now) >= len(before) and now - before:
                 kill.update(replaced_at=load.now(), replacement=sorted(now - before))
                 marks[kill["replaced_at"]] = f"replaced by {kill['replacement']}"
-                harness.log(f"replacement {kill['replacement']} at {kill['replaced_at']:.2f} s")
+                log(f"replacement {kill['replacement']} at {kill['replaced_at']:.2f} s")
                 return
             await asyncio.sleep(0.02)
         kill["replaced_at"] = None
 
-    harness.log(
+    log(
         f"worker fault: {args.duration} s of load at {args.connections} connections; "
         f"kill -9 a worker at {args.kill_at} s"
     )
     asyncio.run(load.run(args.duration, during=kill_a_worker))
     samples = load.samples
-    totals = harness.tally(samples)
-    writes = harness.verify_writes(load)
+    totals = tally(samples)
+    writes = verify_writes(load)
     failed = [s for s in samples if s.failed]
     replaced_at = kill.get("replaced_at")
     replace_s = replaced_at - kill["at"] if replaced_at is not None else None
-    buckets = harness.per_second(samples, load.seconds)
+    buckets = per_second(samples, load.seconds)
     kill_second = int(kill["at"])
     before = buckets[kill_second - 10 : kill_second]
     resumed = int(replaced_at) + 1 if replaced_at is not None else kill_second + 1
@@ -106,10 +115,10 @@ def worker_fault(ctx: harness.Context) -> tuple[str, list[str]]:
             f"{kill['pid']} killed (SIGKILL) at {kill['at']:.2f} s; client connections it held: "
             f"{kill['held']}; {len(kill['workers_before'])} workers before",
             "",
-            harness.endpoint_table(samples, load.seconds),
+            endpoint_table(samples, load.seconds),
             "",
             "by second (how the requests that ended in it ended):",
-            harness.timeline(samples, load.seconds, kill["at"] - 3, (replaced_at or 0) + 5, marks),
+            timeline(samples, load.seconds, kill["at"] - 3, (replaced_at or 0) + 5, marks),
             "",
             f"failed requests: {len(failed)} (bound: {kill['held']}, the connections the killed "
             f"worker held); in flight across the kill: {len(around)}; socket errors "
@@ -119,9 +128,9 @@ def worker_fault(ctx: harness.Context) -> tuple[str, list[str]]:
             + (f"forked {replace_s:.2f} s after the kill" if replace_s is not None else "NONE"),
             f"throughput: {rate_before:.0f} 2xx/s over the 10 s before the kill, {rate_after:.0f} "
             f"over the 10 s from {resumed} s ({share:.0%}); by 10 s window: "
-            + harness.window_rates(samples, load.seconds),
-            harness.writes_report(writes),
-            harness.server_log_line(ctx.server.log_path),
+            + window_rates(samples, load.seconds),
+            writes_report(writes),
+            server_log_line(ctx.server.log_path),
         ]
     )
     return summary, problems
@@ -168,7 +177,7 @@ def client_connections(pid: int, port: int) -> int:
 
 
 def main(argv=None) -> int:
-    parser = harness.parser(__doc__.splitlines()[0], duration=40)
+    parser = run.parser(__doc__.splitlines()[0], duration=40)
     parser.add_argument("--kill-at", type=float, default=15, help="seconds into the load")
     parser.add_argument(
         "--max-replace", type=float, default=10, help="seconds the master may take to replace it"
@@ -179,7 +188,7 @@ def main(argv=None) -> int:
         default=0.5,
         help="2xx/s after the replacement as a share of before the kill",
     )
-    return harness.main("worker_fault", harness.parse(parser, argv), worker_fault)
+    return run.main("worker_fault", run.parse(parser, argv), worker_fault)
 
 
 if __name__ == "__main__":

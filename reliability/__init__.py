@@ -1,0 +1,1 @@
+"""The reliability checks (soak.py, db_fault.py, worker_fault.py), in modules new checks reuse."""
