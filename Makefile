@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install bench
+.PHONY: run test lint install bench cluster cluster-down cluster-status
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,17 @@ lint: install
 # Benchmark (bench/run.py): PostgreSQL on 127.0.0.1, wrk; BENCH_ARGS="--sizes 10k,100k,1m" etc.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Local cluster on loopback as root (deploy/cluster.py): the main PostgreSQL and a streaming replica
+# (5434), Redis, gunicorn on 8001 and 8002, nginx on 8080. Run `up` again to restart what is down.
+cluster: install
+	$(BIN)/python deploy/cluster.py up
+
+# Stops and removes all of it, the replica's slot too; keeps the database unless
+# CLUSTER_ARGS=--drop-database.
+cluster-down: install
+	$(BIN)/python deploy/cluster.py down $(CLUSTER_ARGS)
+
+# One line per part, with the replica's lag; fails if a part is down.
+cluster-status: install
+	$(BIN)/python deploy/cluster.py status
