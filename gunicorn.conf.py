@@ -4,6 +4,8 @@ Everything an operator tunes comes from the environment: PORT, WEB_CONCURRENCY, 
 """
 
 import os
+import shutil
+import tempfile
 
 
 def _cpus() -> int:
@@ -39,3 +41,25 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # No runtime control socket in $HOME: nothing uses it, and two servers on one host would collide.
 control_socket_disable = True
+
+# Prometheus metrics (core/metrics.py): each worker writes its counts to files in this directory,
+# and a scrape, which reaches one worker, adds up every worker's. A fresh private directory unless
+# the operator names one (empty it before each start, then). Set before the app loads
+# (preload_app): prometheus_client chooses its mode when it is imported.
+_private_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _private_metrics_dir = tempfile.mkdtemp(prefix="socialapi-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _private_metrics_dir
+
+
+def child_exit(server, worker):
+    """A dead worker's counts stay in the totals; its live gauges go (prometheus_client's rule)."""
+    from prometheus_client import multiprocess  # not above: imported only once the dir is set
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The private metrics directory goes with the server."""
+    if _private_metrics_dir:
+        shutil.rmtree(_private_metrics_dir, ignore_errors=True)

@@ -42,6 +42,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
+from core import metrics, replicas
+
 logger = logging.getLogger(__name__)
 
 EPOCH = "epoch"
@@ -407,8 +409,13 @@ def get_many(request, keys: dict[str, tuple[str, ...]]) -> dict:
         values = {key: found.get(key, _MISSING) for key in keys}
     except Exception:
         logger.warning("Cache read failed for %d entries", len(keys), exc_info=True)
-        return {}
-    return {key: value for key, value in values.items() if value is not _MISSING}
+        values = {}
+    current = {key: value for key, value in values.items() if value is not _MISSING}
+    if current:
+        metrics.READ_CACHE_HITS.inc(len(current))
+    if len(current) < len(keys):
+        metrics.READ_CACHE_MISSES.inc(len(keys) - len(current))
+    return current
 
 
 def put_many(request, items: dict[str, tuple[tuple[str, ...], object]]) -> None:

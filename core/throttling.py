@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from core import cache
+from core import cache, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,10 @@ class FixedWindowMixin:
         if count is None:
             return True  # the cache failed (logged there): let the request through
         self.retry_after = max(self.window_start + self.duration - self.timer(), 1)
-        return count <= self.num_requests
+        if count > self.num_requests:
+            metrics.THROTTLED.labels(self.scope).inc()
+            return False
+        return True
 
     def wait(self):
         return self.retry_after
@@ -147,6 +150,7 @@ class LoginEmailRateThrottle(CurrentRateMixin, throttling.SimpleRateThrottle):
         self.retry_at = self.cache.get(f"{key}_since", self.timer()) + self.duration
         if tries > self.num_requests:
             self._give_back(key)
+            metrics.THROTTLED.labels(self.scope).inc()
             return False
         setattr(request, self.RESERVATION, {"key": key, "failed": False})
         return True

@@ -3,6 +3,7 @@
 One module for every environment: variables, not separate files, switch production behaviour on.
 """
 
+import ipaddress
 import os
 import re
 import tempfile
@@ -22,6 +23,17 @@ def throttle_rate(name: str, *, default: str) -> str:
     if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
         raise ImproperlyConfigured(f"{name}={rate!r} is not a rate such as 20/min or 10/hour.")
     return rate
+
+
+def ip_networks(name: str, *, default: list[str]) -> list[str]:
+    """Addresses and networks (`10.0.0.0/8`) from the environment, refused at startup if bad."""
+    networks = [value.strip() for value in env.list(name, default=default) if value.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not an address.") from None
+    return networks
 
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -65,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so the log line has the final status and the whole duration.
     "core.middleware.RequestLogMiddleware",
+    # Around all the rest, as django-prometheus asks: requests, statuses, latency (core/metrics.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -76,6 +90,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.JSONExceptionMiddleware",
+    # Around the view (a replica's failure that ReplicaMiddleware retries is no error here).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # After JSONExceptionMiddleware: its process_exception sees a replica failing first.
+    "core.replicas.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "socialapi.urls"
@@ -294,3 +312,34 @@ LOGGING = {
     # Django's own loggers go to the root handler too, instead of their plain-text console.
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
+
+# Metrics: GET /metrics in Prometheus's format (core/metrics.py), served only to these addresses
+# or networks (empty: none) and to requests with `Authorization: Bearer METRICS_TOKEN` (empty:
+# no token works); a 404 for everyone else. Addresses as throttling sees them (NUM_PROXIES).
+METRICS_ALLOWED_IPS = ip_networks("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Cached reads take about a millisecond: the default buckets start at 10 ms.
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    float("inf"),
+)
+# Every database's engine wrapped by django-prometheus's, which counts queries per alias.
+_COUNTED_ENGINES = {
+    f"django.db.backends.{name}": f"django_prometheus.db.backends.{name}"
+    for name in ("postgresql", "sqlite3")
+}
+for _database in DATABASES.values():
+    _database["ENGINE"] = _COUNTED_ENGINES.get(_database["ENGINE"], _database["ENGINE"])

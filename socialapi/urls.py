@@ -13,10 +13,12 @@ from drf_spectacular.views import (
 
 from core import views as core_views
 from core.health import HealthView
+from core.metrics import metrics
 
 urlpatterns = [
     path("", core_views.root, name="root"),
     re_path(r"^healthz/?$", HealthView.as_view(), name="health"),
+    re_path(r"^metrics/?$", metrics, name="metrics"),  # Prometheus; not in the API's schema
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
     # The paths the original FastAPI project served its documentation on.
