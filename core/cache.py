@@ -164,11 +164,12 @@ class _RedisStore:
 
     @staticmethod
     def _decode(key: str, raw: bytes):
-        return int(raw) if key.startswith(VERSION_PREFIX) else pickle.loads(raw)
+        # Entries are pickled; versions and the replicas' WAL positions are plain integers.
+        return pickle.loads(raw) if key.startswith(ENTRY_PREFIX) else int(raw)
 
     @staticmethod
     def _encode(key: str, value) -> bytes:
-        return str(value).encode() if key.startswith(VERSION_PREFIX) else pickle.dumps(value, 5)
+        return pickle.dumps(value, 5) if key.startswith(ENTRY_PREFIX) else str(value).encode()
 
     def add_many(self, values: dict, seconds: int) -> None:
         self._run(
@@ -278,9 +279,14 @@ class Reader:
             self._bring(_store(), {}, [], stale)
 
     def _bring(self, store, counters: dict, names: list[str], keys: list[str]) -> None:
+        # With replicas, the WAL positions this request's reads need come in the same round
+        # trip as the versions they stamp what they compute with (core/replicas.py).
+        positions = replicas.lsn_keys() if names else []
         counts, found = store.batch(
-            counters, [_version_key(name) for name in names] + [_entry_key(key) for key in keys]
+            counters,
+            [_version_key(name) for name in names] + [_entry_key(key) for key in keys] + positions,
         )
+        replicas.require({key: found.get(key) for key in positions})
         self.counts.update(counts)
         missing = [name for name in names if _version_key(name) not in found]
         if missing:  # first use, or expired: start them (a concurrent start wins, and is read)
@@ -308,6 +314,8 @@ class Reader:
     def plan(self, member_id: int | None) -> None:
         """Want what requests of this member read (register_member_reads), if caching is on."""
         self.member = member_id
+        if member_id is not None:
+            replicas.identify(member_id)
         if member_id is not None and enabled():
             versions, entries = member_reads(member_id)
             self.want(versions=versions, entries=entries)
@@ -461,12 +469,17 @@ def invalidate(*names: str) -> None:
     global _writes
     _writes += 1
     _move(names)
-    transaction.on_commit(lambda: _move(names))
+    transaction.on_commit(lambda: _move_after_commit(names))
 
 
 def invalidate_all() -> None:
     """Retire every cached entry: after a bulk write that no model saw."""
     invalidate(EPOCH)
+
+
+def _move_after_commit(names) -> None:
+    replicas.record_commit()  # first: a reader who sees the moved versions sees its WAL position
+    _move(names)
 
 
 def _move(names) -> None:

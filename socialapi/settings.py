@@ -136,6 +136,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"socialapi-test-{os.getpid()}.sqlite3")
     }
 
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL): reads go to one that has replayed
+# what the reader must see, writes and everything else to the primary (core/replicas.py).
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+    DATABASES[f"replica_{_number}"] = {
+        **env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # A replica that is gone is skipped at once, not after the driver's long default.
+        "OPTIONS": {"connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT", default=2)},
+        # Tests run on the primary alone; core/tests/test_replicas.py points at a real replica.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"]
+# A replica further behind than this is skipped until it catches up.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -202,6 +220,9 @@ CACHES["default"]["KEY_PREFIX"] = str(DATABASES["default"]["NAME"])
 # Cache list pages, posts, profiles and the token's user in that cache, exactly (core/cache.py).
 # Correct only when every worker shares the cache, hence on by default with REDIS_URL alone.
 API_CACHE = env.bool("API_CACHE", default=bool(REDIS_URL))
+if DATABASE_REPLICAS and not REDIS_URL:
+    # Each member's WAL position, and the cache's, must be shared by every worker and server.
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs REDIS_URL")
 
 # CORS: every origin by default, as the original API; list origins in production.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
