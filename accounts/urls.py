@@ -1,7 +1,7 @@
 """Routes of the accounts API; each answers with and without a trailing slash.
 
 `GET /users/{id}` and `/users/me` answer a `Profile` (a user with their counts): social.urls
-routes them, with `PATCH /users/me` (social.views.MeView extends MeView here).
+routes them, with `PATCH /users/me` (its If-Match and ETag are the `Profile`'s).
 """
 
 from django.urls import re_path

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.generics import APIView
+from core.idempotency import idempotent
 from core.schema import UNAUTHORIZED, VALIDATION, detail
 from core.throttling import LoginEmailRateThrottle
 
@@ -17,7 +18,6 @@ from .serializers import (
     TokenPairSerializer,
     UserCreateSerializer,
     UserSerializer,
-    UserUpdateSerializer,
     user_out,
 )
 
@@ -47,6 +47,7 @@ class UserCreateView(APIView):
         ],
         responses={201: UserSerializer, 409: EMAIL_TAKEN, 422: VALIDATION},
     )
+    @idempotent
     def post(self, request):
         serializer = UserCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -56,22 +57,6 @@ class UserCreateView(APIView):
             status=status.HTTP_201_CREATED,
             headers={"Location": f"/users/{user.pk}"},
         )
-
-
-class MeView(APIView):
-    """The caller's own account. (Reading it is the graph's: social.views.MeView adds the
-    `Profile` with its counts.)"""
-
-    @extend_schema(
-        summary="Change your email",
-        request=UserUpdateSerializer,
-        responses={200: UserSerializer, 401: UNAUTHORIZED, 409: EMAIL_TAKEN, 422: VALIDATION},
-    )
-    def patch(self, request):
-        serializer = UserUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, **serializer.validated_data)
-        return Response(user_out(user))
 
 
 class PasswordChangeView(APIView):
@@ -88,6 +73,7 @@ class PasswordChangeView(APIView):
             422: VALIDATION,
         },
     )
+    @idempotent
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

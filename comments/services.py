@@ -7,13 +7,14 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from core import cache
+from core import cache, conditional
 from core.db import exists_key_share_locked
 from core.exceptions import ForbiddenError, NotFoundError
 from posts.models import Post
 from posts.services import post_get_visible
 
 from .models import Comment
+from .serializers import CommentSerializer
 
 NOT_A_REPLY_TARGET = "There is no comment with this id on this post that you can see."
 
@@ -71,10 +72,29 @@ def ensure_author(*, user: User, comment: Comment) -> None:
         raise ForbiddenError("Only the comment's author can edit it")
 
 
+def _locked(comment_id: int, if_match: str | None) -> Comment:
+    """The comment as it is now, its row locked until commit (the 404 if it went meanwhile);
+    with `if_match` (If-Match), the 412 unless that is the tag of the comment as it is now."""
+    comment = (
+        Comment.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .filter(pk=comment_id)
+        .first()
+    )
+    if comment is None:
+        raise comment_not_found(comment_id)
+    conditional.require_match(if_match, lambda: CommentSerializer(comment).data)
+    return comment
+
+
 @transaction.atomic
-def comment_update(*, user: User, comment: Comment, content: str) -> Comment:
-    """Change a comment's words; only its author may."""
+def comment_update(
+    *, user: User, comment: Comment, content: str, if_match: str | None = None
+) -> Comment:
+    """Change a comment's words; only its author may. The comment returned is read again with
+    its row locked, so what the response shows (and its ETag) is the comment as it now is."""
     ensure_author(user=user, comment=comment)
+    comment = _locked(comment.pk, if_match)
     comment.content = content
     comment.edited_at = timezone.now()
     comment.save(update_fields=["content", "edited_at"])
@@ -82,16 +102,16 @@ def comment_update(*, user: User, comment: Comment, content: str) -> Comment:
 
 
 @transaction.atomic
-def comment_delete(*, user: User, comment: Comment) -> None:
-    """Delete a comment and its replies: its author, the post's owner or staff may."""
+def comment_delete(*, user: User, comment: Comment, if_match: str | None = None) -> None:
+    """Delete a comment and its replies: its author, the post's owner or staff may (with
+    `if_match`, only if the comment is still what they read)."""
     if not (user.pk in (comment.author_id, comment.post.owner_id) or user.is_staff):
         raise ForbiddenError("Only the comment's author, the post's owner or staff can delete it")
     # The post first, as comment_create locks it: a deletion of the post meanwhile is waited
     # for (the comment then went with it), never a deadlock with it. Then the row: a reply
     # being added meanwhile waits, then finds its parent gone.
     exists_key_share_locked(Post.objects.filter(pk=comment.post_id))
-    if not Comment.objects.select_for_update().filter(pk=comment.pk).exists():
-        raise comment_not_found(comment.pk)  # deleted meanwhile
+    _locked(comment.pk, if_match)  # deleted meanwhile: the 404
     comment.delete()
 
 

@@ -5,9 +5,21 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.response import Response
 
+from core import conditional
 from core.generics import APIView, id_or_none, parse_id
+from core.idempotency import idempotent
 from core.pagination import SkipLimitPagination
-from core.schema import UNAUTHORIZED, VALIDATION, detail, skip_limit_parameters
+from core.schema import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    STALE,
+    UNAUTHORIZED,
+    VALIDATION,
+    detail,
+    etag_header,
+    skip_limit_parameters,
+)
 from posts.services import post_not_found
 
 from . import selectors, services
@@ -17,6 +29,7 @@ POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
 COMMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NO_SUCH_POST = detail("Post with id: {id} does not exist (or you cannot see it)")
 NO_SUCH_COMMENT = detail("Comment with id: {id} does not exist (or you cannot see it)")
+COMMENT_PATH = "`GET /comments/{id}`"
 COMMENT_EXAMPLE = OpenApiExample(
     "A reply",
     value={
@@ -109,6 +122,7 @@ class PostCommentsView(APIView):
             ),
         },
     )
+    @idempotent
     def post(self, request, pk):
         post_id = parse_id(pk)  # first: a bad id is the error to report, whatever the body
         serializer = CommentCreateSerializer(data=request.data)
@@ -133,10 +147,11 @@ class CommentView(APIView):
     @extend_schema(
         summary="Get a comment",
         tags=["comments"],
-        parameters=[COMMENT_ID],
+        parameters=[COMMENT_ID, IF_NONE_MATCH, etag_header(200, 304, of=COMMENT_PATH)],
         examples=[COMMENT_EXAMPLE],
         responses={
             200: CommentSerializer,
+            304: NOT_MODIFIED,
             401: UNAUTHORIZED,
             404: NO_SUCH_COMMENT,
             422: VALIDATION,
@@ -144,13 +159,13 @@ class CommentView(APIView):
     )
     def get(self, request, pk):
         comment = services.comment_get_visible(user=request.user, comment_id=parse_id(pk))
-        return Response(CommentSerializer(comment).data)
+        return conditional.read_response(request, CommentSerializer(comment).data)
 
     @extend_schema(
         summary="Edit your comment",
         tags=["comments"],
         description="Only `content` changes; `edited_at` is set.",
-        parameters=[COMMENT_ID],
+        parameters=[COMMENT_ID, IF_MATCH, etag_header(200, of=COMMENT_PATH)],
         request=CommentSerializer,
         examples=[
             OpenApiExample("New words", value={"content": "Fixed a typo."}, request_only=True),
@@ -161,6 +176,7 @@ class CommentView(APIView):
             401: UNAUTHORIZED,
             403: detail("Only the comment's author can edit it"),
             404: NO_SUCH_COMMENT,
+            412: STALE,
             422: VALIDATION,
         },
     )
@@ -170,23 +186,30 @@ class CommentView(APIView):
         serializer = CommentSerializer(comment, data=request.data)  # `content` is required
         serializer.is_valid(raise_exception=True)
         comment = services.comment_update(
-            user=request.user, comment=comment, content=serializer.validated_data["content"]
+            user=request.user,
+            comment=comment,
+            content=serializer.validated_data["content"],
+            if_match=conditional.if_match(request),
         )
-        return Response(CommentSerializer(comment).data)
+        data = CommentSerializer(comment).data  # what a GET now answers
+        return Response(data, headers={"ETag": conditional.etag(data)})
 
     @extend_schema(
         summary="Delete a comment and its replies",
         tags=["comments"],
-        parameters=[COMMENT_ID],
+        parameters=[COMMENT_ID, IF_MATCH],
         responses={
             204: OpenApiResponse(description="Deleted, with its replies."),
             401: UNAUTHORIZED,
             403: detail("Only the comment's author, the post's owner or staff can delete it"),
             404: NO_SUCH_COMMENT,
+            412: STALE,
             422: VALIDATION,
         },
     )
     def delete(self, request, pk):
         comment = services.comment_get_visible(user=request.user, comment_id=parse_id(pk))
-        services.comment_delete(user=request.user, comment=comment)
+        services.comment_delete(
+            user=request.user, comment=comment, if_match=conditional.if_match(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.serializers import IntegerField
 
-from . import cache
+from . import cache, idempotency
 from .exceptions import NotFoundError, RequestValidationError
 
 _ID_FIELD = IntegerField(min_value=-(2**63), max_value=2**63 - 1)
@@ -78,11 +78,23 @@ class PlannedReadsMixin:
         """Name what this view reads besides the member's own (`cache.want`); nothing here."""
 
 
-class APIView(MethodFirstMixin, PlannedReadsMixin, views.APIView):
+class KeyReuseMixin:
+    """Refuse (422) an `Idempotency-Key` kept for another request, on writes that keep none.
+
+    The contract makes a key used again with a different method or path a 422; the handlers
+    that keep keys (`@idempotent`) check their own.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        idempotency.refuse_reuse(self, request)
+
+
+class APIView(MethodFirstMixin, PlannedReadsMixin, KeyReuseMixin, views.APIView):
     """DRF's APIView answering 405 first: the base of the API's plain endpoints."""
 
 
-class IdLookupAPIView(MethodFirstMixin, PlannedReadsMixin, GenericAPIView):
+class IdLookupAPIView(MethodFirstMixin, PlannedReadsMixin, KeyReuseMixin, GenericAPIView):
     """Finds `{id}` in `get_queryset()`, answering 404 with `not_found_message`."""
 
     not_found_message = "{model} with id: {id} was not found"

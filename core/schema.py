@@ -1,5 +1,6 @@
 """OpenAPI pieces drf-spectacular cannot infer: the login flow and the error shapes."""
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -101,6 +102,35 @@ def cursor_parameters() -> list[OpenApiParameter]:
 UNAUTHORIZED = detail("Missing, invalid, expired or revoked token, or a suspended user.")
 VALIDATION = OpenApiResponse(ValidationErrorSerializer, description="Invalid input.")
 
+# Conditional requests (core.conditional), on the operations that honour them.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='ETags you hold (`"..."` or `W/"..."`, comma-separated, or `*`): a 304 with no '
+    "body when one is current.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag you read (or `*`): the change is made only if it is still current, "
+    "else a 412 and nothing changes.",
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: your If-None-Match is current; no body.")
+STALE = detail("The resource has changed since you read it (If-Match); nothing changed.")
+
+
+def etag_header(*codes: int, of: str) -> OpenApiParameter:
+    """The `ETag` response header of `codes`: the tag of what `of` answers now."""
+    return OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=list(codes),
+        description=f"The tag of what {of} answers now: for If-None-Match and If-Match.",
+    )
+
 
 # The original API's spellings: collections with a trailing slash, the rest without one.
 # (Every path answers both ways; the schema names one.)
@@ -133,3 +163,65 @@ def throttled_responses(result, generator, request, public):
         for operation in item.values():
             operation["responses"].setdefault("429", too_many)
     return result
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    pattern=r"^[ -~]{1,255}$",
+    description="1 to 255 printable ASCII characters. Send the same key again to retry safely: "
+    f"for {settings.IDEMPOTENCY_KEY_HOURS} hours the first answer to it is replayed (with "
+    "`Idempotent-Replayed: true`) and the request has its effect once.",
+)
+
+
+def idempotency_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: what the operations taking `Idempotency-Key` add.
+
+    The header marks them (`@idempotent` in core.idempotency documents it): a replayed answer,
+    a 409 while the first request runs and a 422 for a key used for another request.
+    """
+    replayed = {
+        "description": "`true` when this is the replay of the first answer to the key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    for item in result["paths"].values():
+        for operation in item.values():
+            if not any(
+                parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key"
+                for parameter in operation.get("parameters", [])
+            ):
+                continue
+            responses = operation["responses"]
+            for code, response in responses.items():
+                if code.isdigit() and int(code) < 500 and code not in ("401", "429"):  # kept ones
+                    response.setdefault("headers", {})["Idempotent-Replayed"] = replayed
+            _add_case(
+                responses,
+                "409",
+                "#/components/schemas/Detail",
+                "A request with this Idempotency-Key is still running.",
+            )
+            _add_case(
+                responses,
+                "422",
+                "#/components/schemas/ValidationError",
+                "The Idempotency-Key is malformed, or was used for a different request.",
+            )
+    return result
+
+
+def _add_case(responses: dict, code: str, schema_ref: str, description: str) -> None:
+    """Document one more reason for `code`, beside the operation's own if it has one."""
+    if code in responses:
+        responses[code] = {
+            **responses[code],
+            "description": f"{responses[code]['description']} Or: {description[0].lower()}"
+            f"{description[1:]}",
+        }
+    else:
+        responses[code] = {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": schema_ref}}},
+        }

@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.generics import APIView, parse_id
+from core.idempotency import idempotent
 from core.schema import UNAUTHORIZED, VALIDATION, detail
 
 from . import services
@@ -28,6 +29,7 @@ class PostReportView(APIView):
             422: VALIDATION,
         },
     )
+    @idempotent
     def post(self, request, pk):
         post_id = parse_id(pk)  # first: a bad id is the error to report, whatever the body
         serializer = ReportSerializer(data=request.data)
@@ -54,6 +56,7 @@ class CommentReportView(APIView):
             422: VALIDATION,
         },
     )
+    @idempotent
     def post(self, request, pk):
         comment_id = parse_id(pk)
         serializer = ReportSerializer(data=request.data)

@@ -37,7 +37,7 @@ from .entries import (
     posts_out,
 )
 from .models import Post, PostCounts, PostTotals, can_see
-from .serializers import post_out
+from .serializers import post_entry, post_out
 
 # Everyone's newest posts kept as one shared list, deep enough for the pages most read; a
 # member's own drafts and hidden posts are merged into it (up to OWN_KEPT of them).
@@ -281,6 +281,19 @@ def post_detail(*, request, user, post_id: int) -> dict | None:
         return None
     liked = liked_among(request, user, [post_id], rows, keep=False)
     return post_out(entry, voted=post_id in liked)
+
+
+def post_detail_from_database(*, user, post_id: int) -> dict | None:
+    """`post_detail` without the cache, as the caller's transaction sees the rows: what a write
+    compares If-Match with (its row locked) and answers the new ETag of."""
+    row = entry_rows(Post.objects.filter(pk=post_id), liked_by=user.pk, blocks=True).first()
+    if row is None:
+        return None
+    entry = post_entry(row)
+    blocked = frozenset({row["owner_id"]}) if row["blocked"] else frozenset()
+    if not can_see(user, **entry["visibility"], blocked=blocked):
+        return None
+    return post_out(entry, voted=row["liked"])
 
 
 def _member_scope(user) -> tuple[str, tuple[str, ...]]:

@@ -5,9 +5,10 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from core import cache
+from core import cache, conditional
 from core.exceptions import ConflictError, NotFoundError
 
+from . import selectors
 from .models import Post, PostCounts, PostTotals, Vote
 
 
@@ -24,8 +25,28 @@ def post_get_visible(*, user: User, post_id: int) -> Post:
 
 
 @transaction.atomic
-def post_delete(*, post: Post) -> None:
-    """Delete a post and, with it, its votes.
+def post_update(*, post: Post, user: User, changes: dict, if_match: str | None = None) -> dict:
+    """Change some of a post's fields; the post as `user` now reads it (`PostOut`, its ETag's).
+
+    The row lock comes first: with `if_match` (If-Match) the post must still be what the caller
+    read, or a 412 (of two edits holding one tag, the second waits here, then finds it stale).
+    Only the fields given are written: a vote, a comment or a moderator's hide that came after
+    `post` was read stays.
+    """
+    if Post.objects.state_for_update(post.pk) is None:
+        raise NotFoundError(f"post with id: {post.pk} was not found")  # deleted meanwhile
+    conditional.require_match(
+        if_match, lambda: selectors.post_detail_from_database(user=user, post_id=post.pk)
+    )
+    for name, value in changes.items():
+        setattr(post, name, value)
+    post.save(update_fields=list(changes))
+    return selectors.post_detail_from_database(user=user, post_id=post.pk)
+
+
+@transaction.atomic
+def post_delete(*, post: Post, user: User | None = None, if_match: str | None = None) -> None:
+    """Delete a post and, with it, its votes; with `if_match`, only if `user` read it as it is.
 
     The row lock comes first: a vote being added meanwhile must wait for it (its foreign-key
     check locks the post) and then fails as a 404, instead of slipping in between the votes'
@@ -33,6 +54,9 @@ def post_delete(*, post: Post) -> None:
     """
     if not Post.objects.select_for_update().filter(pk=post.pk).exists():
         raise NotFoundError(f"post with id: {post.pk} was not found")  # deleted meanwhile
+    conditional.require_match(
+        if_match, lambda: selectors.post_detail_from_database(user=user, post_id=post.pk)
+    )
     post.delete()
 
 

@@ -12,11 +12,22 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core import cache
+from core import cache, conditional
 from core.exceptions import RequestValidationError
 from core.generics import APIView, IdLookupAPIView, id_or_none, parse_id
+from core.idempotency import idempotent
 from core.pagination import PAGE_DEFAULTS, SkipLimitPagination, plain_int
-from core.schema import UNAUTHORIZED, VALIDATION, MessageSerializer, detail
+from core.schema import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    STALE,
+    UNAUTHORIZED,
+    VALIDATION,
+    MessageSerializer,
+    detail,
+    etag_header,
+)
 
 from . import entries, selectors, services
 from .models import Post
@@ -27,7 +38,16 @@ POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NOT_FOUND = detail("No post with this id that you can see.")
 NOT_OWNER = detail("Not authorized to perform requested action (not the owner).")
 # What a change to one post can answer besides success.
-OWNER_WRITE_ERRORS = {401: UNAUTHORIZED, 403: NOT_OWNER, 404: NOT_FOUND, 422: VALIDATION}
+OWNER_WRITE_ERRORS = {
+    401: UNAUTHORIZED,
+    403: NOT_OWNER,
+    404: NOT_FOUND,
+    412: STALE,
+    422: VALIDATION,
+}
+POST_PATH = "`GET /posts/{id}`"
+# A change answered with the post: its new tag (of the `PostOut` a GET gives, not of this body).
+CHANGE_PARAMETERS = [POST_ID, IF_MATCH, etag_header(200, of=POST_PATH)]
 PAGE_HEADERS = [
     OpenApiParameter(
         "X-Total-Count",
@@ -77,24 +97,30 @@ POST_EXAMPLE = OpenApiExample(
     ),
     retrieve=extend_schema(
         summary="Get a post",
-        parameters=[POST_ID],
-        responses={200: PostOutSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 422: VALIDATION},
+        parameters=[POST_ID, IF_NONE_MATCH, etag_header(200, 304, of=POST_PATH)],
+        responses={
+            200: PostOutSerializer,
+            304: NOT_MODIFIED,
+            401: UNAUTHORIZED,
+            404: NOT_FOUND,
+            422: VALIDATION,
+        },
     ),
     update=extend_schema(
         summary="Replace a post",
         description="A body without `published` publishes the post.",
-        parameters=[POST_ID],
+        parameters=CHANGE_PARAMETERS,
         examples=[POST_EXAMPLE],
         responses={200: PostSerializer, **OWNER_WRITE_ERRORS},
     ),
     partial_update=extend_schema(
         summary="Change some fields of a post",
-        parameters=[POST_ID],
+        parameters=CHANGE_PARAMETERS,
         responses={200: PostSerializer, **OWNER_WRITE_ERRORS},
     ),
     destroy=extend_schema(
         summary="Delete a post and its votes",
-        parameters=[POST_ID],
+        parameters=[POST_ID, IF_MATCH],
         responses={
             204: OpenApiResponse(description="Deleted."),
             **OWNER_WRITE_ERRORS,
@@ -151,13 +177,31 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
         data = selectors.post_detail(request=request, user=request.user, post_id=pk)
         if data is None:
             raise self.not_found(pk)
-        return Response(data)
+        return conditional.read_response(request, data)
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
 
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        shown = services.post_update(
+            post=serializer.instance,
+            user=request.user,
+            changes=serializer.validated_data,
+            if_match=conditional.if_match(request),
+        )
+        return Response(serializer.data, headers={"ETag": conditional.etag(shown)})
+
     def perform_destroy(self, instance):
-        services.post_delete(post=instance)
+        services.post_delete(
+            post=instance, user=self.request.user, if_match=conditional.if_match(self.request)
+        )
 
     def get_success_headers(self, data):
         return {"Location": f"/posts/{data['id']}"}
@@ -182,6 +226,7 @@ class VoteView(APIView):
             422: VALIDATION,
         },
     )
+    @idempotent
     def post(self, request):
         serializer = VoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -37,7 +37,21 @@ def profile(*, request, viewer, user_id: int) -> dict | None:
     found = cache.read_many(
         request, keys, compute_missing=lambda _: _profile_row(keys, user_id, viewer_id)
     )
-    member = found[f"profile:{user_id}"]
+    return _profile_of(found, viewer=viewer, user_id=user_id)
+
+
+def profile_from_database(*, viewer, user_id: int) -> dict | None:
+    """`profile()` without the cache, as the caller's transaction sees the rows: what a change
+    of one's account compares If-Match with (their row locked) and answers the new ETag of."""
+    viewer_id = viewer.pk if viewer.is_authenticated else None
+    keys = profile_keys(user_id, viewer_id)
+    return _profile_of(_profile_row(keys, user_id, viewer_id), viewer=viewer, user_id=user_id)
+
+
+def _profile_of(found: dict, *, viewer, user_id: int) -> dict | None:
+    """The `Profile` from its parts ({key: value} of `profile_keys`), or None."""
+    viewer_id = viewer.pk if viewer.is_authenticated else None
+    member = found.get(f"profile:{user_id}")
     if member is None:
         return None
     if viewer_id is None:

@@ -10,9 +10,11 @@ queue too: the second finds the first one's row and changes nothing.
 from django.db import transaction
 
 from accounts.models import Block, User
-from core import cache
+from accounts.services import user_update
+from core import cache, conditional
 from core.exceptions import ForbiddenError, NotFoundError, RequestValidationError
 
+from . import selectors
 from .models import Follow
 
 
@@ -76,3 +78,21 @@ def block_delete(*, blocker: User, blocked_id: int) -> None:
     deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     if deleted:
         _block_changed(blocker.pk, blocked_id)
+
+
+@transaction.atomic
+def me_update(*, user: User, if_match: str | None = None, **changes) -> dict:
+    """Change the caller's account (accounts' `user_update`); their profile as GET /users/me
+    now shows it (its ETag's).
+
+    With `if_match` (If-Match) their row is locked first, as the graph's writes lock it, and the
+    change made only if that profile is still what they read, else a 412: of two changes
+    holding one tag, the second waits here, then finds it stale.
+    """
+    if if_match is not None:
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
+        conditional.require_match(
+            if_match, lambda: selectors.profile_from_database(viewer=user, user_id=user.pk)
+        )
+    user_update(user=user, **changes)
+    return selectors.profile_from_database(viewer=user, user_id=user.pk)

@@ -15,18 +15,24 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from accounts import views as accounts_views
 from accounts.models import Block
-from accounts.serializers import UserSerializer, user_out
-from core import cache
+from accounts.serializers import UserSerializer, UserUpdateSerializer, user_out
+from accounts.views import EMAIL_TAKEN
+from core import cache, conditional
 from core.generics import APIView, id_or_none, parse_id
+from core.idempotency import idempotent
 from core.pagination import BeforeCursorPagination, SkipLimitPagination
 from core.schema import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    STALE,
     UNAUTHORIZED,
     VALIDATION,
     MessageSerializer,
     cursor_parameters,
     detail,
+    etag_header,
     skip_limit_parameters,
 )
 from posts.serializers import PostOutSerializer
@@ -39,6 +45,7 @@ USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 NO_SUCH_USER = detail("User with id: {id} does not exist")
 DONE = OpenApiResponse(description="Done (also when there was nothing to undo); no body.")
 PAGE_PARAMETERS = skip_limit_parameters("members")
+ME_PATH = "`GET /users/me`"
 
 
 PROFILE_EXAMPLE = OpenApiExample(
@@ -113,30 +120,56 @@ class ProfileView(APIView):
         summary="Get a member's profile",
         description="`following` and `followed_by` only with a valid bearer token (any other "
         "token is ignored here).",
-        parameters=[USER_ID],
+        parameters=[USER_ID, IF_NONE_MATCH, etag_header(200, 304, of="`GET /users/{id}`")],
         examples=[PROFILE_EXAMPLE],
-        responses={200: ProfileSerializer, 404: NO_SUCH_USER, 422: VALIDATION},
+        responses={
+            200: ProfileSerializer,
+            304: NOT_MODIFIED,
+            404: NO_SUCH_USER,
+            422: VALIDATION,
+        },
     )
     def get(self, request, pk):
         pk = parse_id(pk)
         data = selectors.profile(request=request, viewer=request.user, user_id=pk)
         if data is None:
             raise services.member_not_found(pk)
-        return Response(data)
+        return conditional.read_response(request, data)
 
 
-class MeView(accounts_views.MeView):
-    """The caller's own profile, with their counts."""
+class MeView(APIView):
+    """The caller's own profile, with their counts; and a change of their email."""
 
     @extend_schema(
         summary="Your profile",
+        parameters=[IF_NONE_MATCH, etag_header(200, 304, of=ME_PATH)],
         examples=[PROFILE_EXAMPLE],
-        responses={200: ProfileSerializer, 401: UNAUTHORIZED},
+        responses={200: ProfileSerializer, 304: NOT_MODIFIED, 401: UNAUTHORIZED},
     )
     def get(self, request):
-        return Response(
-            selectors.profile(request=request, viewer=request.user, user_id=request.user.pk)
+        data = selectors.profile(request=request, viewer=request.user, user_id=request.user.pk)
+        return conditional.read_response(request, data)
+
+    @extend_schema(
+        summary="Change your email",
+        description="If-Match and the ETag answered are those of your profile (`GET /users/me`).",
+        parameters=[IF_MATCH, etag_header(200, of=ME_PATH)],
+        request=UserUpdateSerializer,
+        responses={
+            200: UserSerializer,
+            401: UNAUTHORIZED,
+            409: EMAIL_TAKEN,
+            412: STALE,
+            422: VALIDATION,
+        },
+    )
+    def patch(self, request):
+        serializer = UserUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shown = services.me_update(
+            user=request.user, if_match=conditional.if_match(request), **serializer.validated_data
         )
+        return Response(user_out(request.user), headers={"ETag": conditional.etag(shown)})
 
 
 class FollowView(APIView):
@@ -159,6 +192,7 @@ class FollowView(APIView):
             422: VALIDATION,
         },
     )
+    @idempotent
     def post(self, request, pk):
         followee, created = services.follow_create(follower=request.user, followee_id=parse_id(pk))
         data = selectors.profile(request=request, viewer=request.user, user_id=followee.pk)
@@ -194,6 +228,7 @@ class BlockView(APIView):
             422: VALIDATION,
         },
     )
+    @idempotent
     def post(self, request, pk):
         created = services.block_create(blocker=request.user, blocked_id=parse_id(pk))
         return Response(

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -227,6 +228,16 @@ if DATABASE_REPLICAS and not REDIS_URL:
 # CORS: every origin by default, as the original API; list origins in production.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+# What a browser's script may send and read beyond the defaults (API.md Part 4).
+CORS_ALLOW_HEADERS = (*cors_default_headers, "if-match", "if-none-match", "idempotency-key")
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Idempotent-Replayed",
+    "Link",
+    "X-Total-Count",
+    "Location",
+    "Retry-After",
+]
 
 # bench/run.py turns this on to serve /bench/ceiling: a constant JSON body through the whole stack,
 # the reference its scenarios are measured against. Never on in production.
@@ -297,8 +308,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.original_paths",
         "core.schema.throttled_responses",
+        "core.schema.idempotency_responses",
     ],
 }
+
+# How long a response kept for an `Idempotency-Key` is replayed (core/idempotency.py); older
+# ones are ignored, and `manage.py purge_idempotency_keys` deletes them.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=30)
 SIMPLE_JWT = {

@@ -197,3 +197,24 @@ def test_comments_deleted_while_their_post_is_deleted_never_fail_with_a_500():
     assert set(statuses(responses[1:])) <= {204, 404}
     assert not Post.objects.filter(pk=post.pk).exists()
     assert not Comment.objects.exists()
+
+
+def test_edits_holding_the_same_tag_at_once_one_is_made_the_rest_are_412():
+    comment = CommentFactory()
+    token = token_of(comment.author)
+    tag = client_for(token).get(f"/comments/{comment.pk}")["ETag"]
+
+    def edit_job(content: str):
+        def job():
+            return client_for(token).patch(
+                f"/comments/{comment.pk}", {"content": content}, format="json", HTTP_IF_MATCH=tag
+            )
+
+        return job
+
+    responses = run_at_once([edit_job(f"edit {n}") for n in range(THREADS)])
+
+    assert statuses(responses) == {200: 1, 412: THREADS - 1}
+    (winner,) = [response for response in responses if response.status_code == 200]
+    assert Comment.objects.get(pk=comment.pk).content == winner.json()["content"]
+    assert winner["ETag"] == client_for(token).get(f"/comments/{comment.pk}")["ETag"]

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UserFactory
 from conftest import login
 from core.tests.concurrency import client_for, run_at_once, skip_without_real_locks
-from posts.models import Vote
+from posts.models import Post, Vote
 
 from .factories import PostFactory
 
@@ -110,3 +110,32 @@ def test_voting_while_the_post_is_deleted_never_fails_with_500():
     assert responses[0].status_code == 204
     assert {response.status_code for response in responses[1:]} <= {201, 404}
     assert not Vote.objects.exists()
+
+
+@pytest.mark.parametrize("threads", [2, 8])
+def test_changes_holding_the_same_tag_at_once_one_is_made_the_rest_are_412(threads):
+    user = UserFactory()
+    post = PostFactory(owner=user, title="before")
+    token = login(APIClient(), user)["access_token"]
+    tag = client_for(token).get(f"/posts/{post.pk}")["ETag"]
+
+    def put_job(title: str):
+        def job():
+            body = {"title": title, "content": "c"}
+            return client_for(token).put(
+                f"/posts/{post.pk}", body, format="json", HTTP_IF_MATCH=tag
+            )
+
+        return job
+
+    responses = run_at_once([put_job(f"edit {n}") for n in range(threads)])
+
+    assert Counter(response.status_code for response in responses) == {200: 1, 412: threads - 1}
+    (winner,) = [response for response in responses if response.status_code == 200]
+    assert Post.objects.get(pk=post.pk).title == winner.json()["title"]
+    assert winner["ETag"] == client_for(token).get(f"/posts/{post.pk}")["ETag"]
+    assert all(
+        response.json() == {"detail": "The resource has changed since you read it"}
+        for response in responses
+        if response.status_code == 412
+    )

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Block
+from accounts.models import Block, User
 from accounts.tests.factories import UserFactory
 from conftest import login
 from posts.tests.test_concurrency import _real_connections, client_for, run_at_once  # noqa: F401
@@ -90,3 +90,24 @@ def test_the_same_unfollow_at_once_counts_down_once():
     assert not Follow.objects.exists()
     assert FollowCounts.objects.get(user=idol).followers == 0
     assert FollowCounts.objects.get(user=fan).following == 0
+
+
+def test_email_changes_holding_the_same_tag_at_once_one_is_made_the_rest_are_412():
+    user = UserFactory()
+    token = token_of(user)
+    tag = client_for(token).get("/users/me")["ETag"]
+
+    def change_job(email: str):
+        def job():
+            return client_for(token).patch(
+                "/users/me", {"email": email}, format="json", HTTP_IF_MATCH=tag
+            )
+
+        return job
+
+    responses = run_at_once([change_job(f"edit{n}@example.com") for n in range(8)])
+
+    assert Counter(response.status_code for response in responses) == {200: 1, 412: 7}
+    (winner,) = [response for response in responses if response.status_code == 200]
+    assert User.objects.get(pk=user.pk).email == winner.json()["email"]
+    assert winner["ETag"] == client_for(token).get("/users/me")["ETag"]
