@@ -1,4 +1,4 @@
-"""`Idempotency-Key` (../shared/API.md Part 4): a retried POST has its effect once and gets the
+"""`Idempotency-Key` (docs/api.md Part 4): a retried POST has its effect once and gets the
 first answer again.
 
 `@idempotent` wraps the handlers of the POSTs that create or change something. After

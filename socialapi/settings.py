@@ -228,7 +228,7 @@ if DATABASE_REPLICAS and not REDIS_URL:
 # CORS: every origin by default, as the original API; list origins in production.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
-# What a browser's script may send and read beyond the defaults (API.md Part 4).
+# What a browser's script may send and read beyond the defaults (docs/api.md Part 4).
 CORS_ALLOW_HEADERS = (*cors_default_headers, "if-match", "if-none-match", "idempotency-key")
 CORS_EXPOSE_HEADERS = [
     "ETag",

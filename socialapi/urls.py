@@ -1,4 +1,4 @@
-"""Project routes: the API paths of ../shared/API.md, the admin, and a JSON 404 for the rest."""
+"""Project routes: the API paths of docs/api.md, the admin, and a JSON 404 for the rest."""
 
 from django.conf import settings
 from django.contrib import admin

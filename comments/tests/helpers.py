@@ -1,4 +1,4 @@
-"""What the comments' tests share: the wire shapes, as API.md writes them, and small readers."""
+"""What the comments' tests share: the wire shapes as docs/api.md writes them, and small readers."""
 
 import re
 from datetime import timedelta

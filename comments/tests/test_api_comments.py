@@ -1,5 +1,5 @@
-"""The comment endpoints, to the letter of API.md ("Comments"): statuses, bodies, headers and what
-each call left in the database."""
+"""The comment endpoints, to the letter of docs/api.md ("Comments"): statuses, bodies, headers and
+what each call left in the database."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Conditional requests on /comments/{id} (API.md Part 4): ETag and If-None-Match on GET,
+"""Conditional requests on /comments/{id} (docs/api.md Part 4): ETag and If-None-Match on GET,
 If-Match on PATCH and DELETE."""
 
 import re

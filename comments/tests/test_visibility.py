@@ -1,4 +1,4 @@
-"""Who sees which comment (API.md "Comments" and the blocks of Part 3): in a thread, in its
+"""Who sees which comment (docs/api.md "Comments" and the blocks of Part 3): in a thread, in its
 `X-Total-Count`, by id, and as a reply target. Each scene is read once before the change that
 matters, so a read cached before it cannot be served after it."""
 

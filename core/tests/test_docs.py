@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-# Every operation of ../shared/API.md, as the schema must name it.
+# Every operation of docs/api.md, as the schema must name it.
 DOCUMENTED = {
     ("/", "get"),
     ("/users/", "post"),

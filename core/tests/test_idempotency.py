@@ -1,4 +1,4 @@
-"""`Idempotency-Key` (API.md Part 4): one effect, the first answer replayed, 422 for a key used
+"""`Idempotency-Key` (docs/api.md Part 4): one effect, the first answer replayed, 422 for a key used
 for another request, 409 for a repeat while the first runs, nothing left by a crash."""
 
 import os

@@ -1,4 +1,4 @@
-"""POST /posts/{id}/report, to the letter of API.md: statuses, bodies and the database."""
+"""POST /posts/{id}/report, to the letter of docs/api.md: statuses, bodies and the database."""
 
 import threading
 from collections import Counter

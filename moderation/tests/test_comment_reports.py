@@ -1,5 +1,5 @@
 """Reports on comments and hiding comments: POST /comments/{id}/report, the services, and the
-admin's actions and permissions (API.md Part 3, "Comments")."""
+admin's actions and permissions (docs/api.md Part 3, "Comments")."""
 
 import pytest
 from django.contrib import admin
@@ -195,7 +195,7 @@ def test_a_report_on_a_post_and_one_on_its_comment_are_both_kept(auth_client, us
 
 
 def test_the_posts_owner_may_report_a_comment_a_moderator_hid(auth_client, user, superuser):
-    # The owner still sees it (API.md), so may report it.
+    # The owner still sees it (docs/api.md), so may report it.
     comment = CommentFactory(post=PostFactory(owner=user))
     services.comment_hide(comment=comment, moderator=superuser, reason="first look")
 

@@ -1,5 +1,5 @@
 """GET /notifications, GET /notifications/unread and POST /notifications/read, to the letter of
-API.md Part 3: statuses, bodies, paging by cursor, and the database afterwards."""
+docs/api.md Part 3: statuses, bodies, paging by cursor, and the database afterwards."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit

@@ -1,4 +1,4 @@
-"""Which actions notify whom (API.md Part 3, "Notifications"), through the API: the shape,
+"""Which actions notify whom (docs/api.md Part 3, "Notifications"), through the API: the shape,
 never one's own actions, hidden across a block, gone with what they were about.
 (The handlers past the API, and atomicity: test_signals.py.)"""
 

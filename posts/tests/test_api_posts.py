@@ -1,4 +1,4 @@
-"""The /posts endpoints, to the letter of API.md: statuses, bodies, headers and the database."""
+"""The /posts endpoints, to the letter of docs/api.md: statuses, bodies, headers, the database."""
 
 import re
 from datetime import timedelta

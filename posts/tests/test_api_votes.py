@@ -1,4 +1,4 @@
-"""POST /vote: like and unlike, to the letter of API.md, checked against the database."""
+"""POST /vote: like and unlike, to the letter of docs/api.md, checked against the database."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Conditional requests on /posts/{id} (API.md Part 4): ETag and If-None-Match on GET, If-Match
+"""Conditional requests on /posts/{id} (docs/api.md Part 4): ETag and If-None-Match on GET, If-Match
 on PUT, PATCH and DELETE; with the read cache off, in local memory and in Redis."""
 
 import re

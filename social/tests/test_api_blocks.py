@@ -1,4 +1,4 @@
-"""POST/DELETE /users/{id}/block and GET /users/me/blocks (API.md Part 3)."""
+"""POST/DELETE /users/{id}/block and GET /users/me/blocks (docs/api.md Part 3)."""
 
 import pytest
 from rest_framework.test import APIClient

@@ -1,4 +1,4 @@
-"""GET /feed: the posts of whom the caller follows and their own, cursor-paged (API.md Part 3)."""
+"""GET /feed: the posts of whom the caller follows and their own, by cursor (docs/api.md Part 3)."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit

@@ -1,4 +1,4 @@
-"""POST/DELETE /users/{id}/follow and the follower and following lists (API.md Part 3)."""
+"""POST/DELETE /users/{id}/follow and the follower and following lists (docs/api.md Part 3)."""
 
 import pytest
 from rest_framework.test import APIClient

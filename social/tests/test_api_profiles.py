@@ -1,4 +1,4 @@
-"""GET /users/{id} and GET /users/me: a `Profile` with counts kept exact (API.md Part 3)."""
+"""GET /users/{id} and GET /users/me: a `Profile` with counts kept exact (docs/api.md Part 3)."""
 
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""Conditional requests on profiles (API.md Part 4): ETag and If-None-Match on GET /users/{id}
+"""Conditional requests on profiles (docs/api.md Part 4): ETag and If-None-Match on GET /users/{id}
 and GET /users/me, If-Match on PATCH /users/me; with the read cache off, in local memory and in
 Redis."""
 

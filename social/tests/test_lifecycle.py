@@ -1,4 +1,4 @@
-"""Two members through the graph's whole life, over HTTP only (API.md Part 3)."""
+"""Two members through the graph's whole life, over HTTP only (docs/api.md Part 3)."""
 
 import pytest
 from rest_framework.test import APIClient
