@@ -42,7 +42,9 @@ from deploy.postgres import (  # noqa: E402  (the root is on the path now)
 
 RUN_DIR = Path("/var/tmp/socialapi-cluster")  # pid files, logs, the secret, static files
 LOCK_FILE = Path(tempfile.gettempdir()) / "socialapi-cluster.lock"
-DATABASE = "socialapi_cluster"
+# CLUSTER_DATABASE: another database on the same primary, made like this one when missing
+# (reliability/scale_out.py runs on its own, seeded bigger before `up`).
+DATABASE = os.environ.get("CLUSTER_DATABASE") or "socialapi_cluster"
 REPLICA_PORT = 5434
 REDIS_PORT = 6379
 REDIS_DB = 3  # not 0 (the README's example) nor 1 (bench/run.py --redis-db 1 empties it)

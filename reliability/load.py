@@ -139,6 +139,10 @@ class Load:
     def now(self) -> float:
         return time.monotonic() - self.t0
 
+    def stop(self) -> None:
+        """End the load now (from `during`), before its `seconds` are up."""
+        self._stop.set()
+
     async def run(self, seconds: float, during: Callable | None = None) -> None:
         """Load for `seconds`; `during(load)` runs alongside (the fault), its errors raised."""
         import aiohttp
@@ -185,8 +189,6 @@ class Load:
             votes += endpoint.key == "vote"
 
     async def _request(self, session, endpoint: Endpoint, rng, index, vote_post, sent) -> None:
-        import aiohttp
-
         body = direction = None
         if endpoint.key == "list":
             method, path = "GET", "/posts/?limit=10"
@@ -205,10 +207,24 @@ class Load:
                 "content": "Written under load by reliability/.",
                 "published": True,
             }
-        sample = Sample(endpoint.key, self.now(), 0.0)
+        sample, payload = await self.send(session, endpoint.key, method, path, body)
+        if endpoint.key == "create" and sample.status == 201:
+            if isinstance(payload, dict) and isinstance(payload.get("id"), int):
+                self.posts_acked.append(payload["id"])
+            else:
+                sample.json_detail = False  # a 201 without the new post's id: counted as bad
+        elif endpoint.key == "vote":
+            detail = str(payload.get("detail", "")) if isinstance(payload, dict) else ""
+            self.ledger.answered(vote_post, direction, sample.status, detail)
+
+    async def send(self, session, key: str, method: str, path: str, body=None, headers=None):
+        """One request, kept as a Sample whatever happens to it: (the sample, its JSON or None)."""
+        import aiohttp
+
+        sample = Sample(key, self.now(), 0.0)
         payload = None
         try:
-            async with session.request(method, path, json=body) as response:
+            async with session.request(method, path, json=body, headers=headers) as response:
                 raw = await response.read()
                 sample.status = response.status
                 sample.retry_after = "Retry-After" in response.headers
@@ -225,14 +241,7 @@ class Load:
         if sample.status is not None and sample.status >= 400:
             sample.json_detail = isinstance(payload, dict) and "detail" in payload
         self.samples.append(sample)
-        if endpoint.key == "create" and sample.status == 201:
-            if isinstance(payload, dict) and isinstance(payload.get("id"), int):
-                self.posts_acked.append(payload["id"])
-            else:
-                sample.json_detail = False  # a 201 without the new post's id: counted as bad
-        elif endpoint.key == "vote":
-            detail = str(payload.get("detail", "")) if isinstance(payload, dict) else ""
-            self.ledger.answered(vote_post, direction, sample.status, detail)
+        return sample, payload
 
 
 def _json(raw: bytes):

@@ -18,14 +18,15 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def endpoint_table(samples: list[Sample], seconds: float) -> str:
-    """Per endpoint and in total: requests, statuses, socket errors, req/s and latency."""
+def endpoint_table(samples: list[Sample], seconds: float, endpoints=ENDPOINTS) -> str:
+    """Per endpoint (of `endpoints`, the load's) and in total: requests, statuses, socket
+    errors, req/s and latency."""
     header = (
         f"{'endpoint':<22} {'requests':>8} {'2xx':>7} {'4xx':>5} {'503':>5} {'5xx!503':>7} "
         f"{'sock err':>8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
     )
     lines = [header, "-" * len(header)]
-    groups = [(e.label, [s for s in samples if s.endpoint == e.key]) for e in ENDPOINTS]
+    groups = [(e.label, [s for s in samples if s.endpoint == e.key]) for e in endpoints]
     groups.append(("total", samples))
     for label, rows in groups:
         latencies = [(s.ended - s.started) * 1000 for s in rows if s.status is not None]
