@@ -11,7 +11,10 @@ touched. Then:
 - the API recovers by itself: the last failed request ends at most --max-recovery seconds after
   PostgreSQL accepts connections again (measured by this client);
 - every write acknowledged with a 2xx, before, during or after, is in the database: each post
-  created (by id) and the last acknowledged vote or unvote of every post toggled.
+  created (by id) and the last acknowledged vote or unvote of every post toggled;
+- each POST is one logical write under its own Idempotency-Key: the clients retry it under that
+  key through the outage (keyed.py), and after the restart no write has two effects (duplicates
+  0) and none acknowledged is missing (lost 0).
 Exit 0 when all hold, 1 when one does not, 2 on a setup error.
 """
 
@@ -29,7 +32,11 @@ from reliability.common import DSN, log  # noqa: E402
 from reliability.load import Load  # noqa: E402
 from reliability.report import endpoint_table, tally, timeline, window_rates  # noqa: E402
 from reliability.server import server_log_line, worker_pids  # noqa: E402
-from reliability.writes import verify_writes, writes_report  # noqa: E402
+from reliability.writes import (  # noqa: E402
+    verify_writes,
+    writes_problems,
+    writes_report,
+)
 
 
 def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
@@ -93,12 +100,14 @@ def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
     # A vote whose request got a 503 left the client unsure whether it happened; its next
     # toggle may meet "already voted" (409) or "Vote does not exist" (404): the answer that
     # settles it. Any other 4xx is a fault.
-    resolving = sum(s.endpoint == "vote" and s.status in (404, 409) for s in samples)
+    resolving = sum(
+        s.endpoint == "vote" and s.status in (404, 409) and not s.running for s in samples
+    )
     client_errors = sum(n for code, n in totals["statuses"].items() if 400 <= code < 500)
 
     problems = []
-    if client_errors > resolving:
-        problems.append(f"{client_errors - resolving} unexpected 4xx responses")
+    if client_errors > resolving + totals["running"]:
+        problems.append(f"{client_errors - resolving - totals['running']} unexpected 4xx")
     if not outage:
         problems.append("no request fell wholly inside the outage: nothing was observed")
     if outage_bad:
@@ -113,8 +122,7 @@ def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
         problems.append(
             f"recovered {recovery:.2f} s after PostgreSQL was back (> {args.max_recovery})"
         )
-    if writes["lost_writes"] or writes["posts_duplicate_ids"]:
-        problems.append(f"{writes['lost_writes']} lost writes")
+    problems += writes_problems(writes)
     if ctx.server.process.poll() is not None:
         problems.append("gunicorn's master died")
 
@@ -138,7 +146,8 @@ def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
             f"503s in the whole run: {len(all_503)}; other 5xx: {five_hundreds}; socket errors: "
             f"{totals['socket_errors']}{' ' + str(totals['errors']) if totals['errors'] else ''}; "
             f"4xx: {client_errors}, of which {resolving} are 409/404 answers to a toggle whose "
-            "previous request got a 503 (the client could not know the state; the answer says it)",
+            "previous request got a 503 (the client could not know the state; the answer says it) "
+            f'and {totals["running"]} are 409 "still running" answers to a retry (retried again)',
             f"recovery: {recovery:.2f} s (limit {args.max_recovery} s): the last failed request "
             f"ended {_signed(last_failure_after)} PostgreSQL accepted connections "
             f"({last_failure_after_start:.2f} s after `pg_ctlcluster start` began, its own startup "

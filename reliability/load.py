@@ -1,8 +1,9 @@
 """The load: an asyncio client sending mixed traffic as the demo account, counting every request.
 
 Each request becomes a Sample (its status, or the socket error that took its place), so every
-figure is an exact count; the VoteLedger keeps what the server acknowledged about each vote, and
-the posts it acknowledged are kept by id, for writes.py to look for in the database.
+figure is an exact count. Each POST is a keyed Write (keyed.py), retried under its key until an
+answer settles it; the VoteLedger keeps what the server acknowledged about each vote, and the
+posts it acknowledged are kept by id and by title, for writes.py to look for in the database.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from bench.common import LOOPBACK, HarnessError
 from bench.probe import read_lines
 from reliability.common import TITLE_PREFIX
+from reliability.keyed import HEADER, REPLAYED, Write, is_running, retry_delay
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Sample:
     error: str | None = None  # one of SOCKET_ERRORS when no response came
     json_detail: bool = True  # for an error status: a JSON body with a "detail" key
     retry_after: bool = False
+    retry_after_s: float | None = None  # Retry-After's seconds, when it has a number
+    replayed: bool = False  # Idempotent-Replayed: true, the first answer to the key again
+    running: bool = False  # 409: the key's first request is still running (retried)
 
     @property
     def ok(self) -> bool:
@@ -74,13 +79,24 @@ class VoteLedger:
     unvotes_acked: int = 0
     # The server's answer contradicted an acknowledged state: a lost write seen at run time.
     contradictions: list[str] = field(default_factory=list)
+    # A retried toggle that ran again where its first try had had its effect.
+    duplicates: int = 0
 
     def next_dir(self, post_id: int) -> int:
         return 0 if self.state.get(post_id) else 1
 
-    def answered(self, post_id: int, direction: int, status: int | None, detail: str) -> None:
+    def answered(self, post_id: int, direction: int, sample, detail: str, retried=False) -> None:
+        """Take the final answer of one logical toggle (a replay is its one effect).
+
+        `retried`: sent more than once and not answered by a replay, so an answer that
+        contradicts the known state means the toggle ran twice under one key, not a lost write.
+        """
+        status, running = sample.status, sample.running
         before = self.state.get(post_id)
-        if status == 201:
+        contradicted = self.contradictions.append if not retried else self._ran_twice
+        if status is None or status >= 500 or running:
+            self.state[post_id] = None
+        elif status == 201:
             self.state[post_id] = direction == 1
             if direction == 1:
                 self.votes_acked += 1
@@ -88,15 +104,16 @@ class VoteLedger:
                 self.unvotes_acked += 1
         elif status == 409 and direction == 1:  # already voted: the vote is there
             if before is False:
-                self.contradictions.append(f"post {post_id}: acknowledged unvote undone (409)")
+                contradicted(f"post {post_id}: acknowledged unvote undone (409)")
             self.state[post_id] = True
         elif status == 404 and direction == 0 and "vote" in detail.lower():
             if before is True:
-                self.contradictions.append(f"post {post_id}: acknowledged vote gone (404)")
+                contradicted(f"post {post_id}: acknowledged vote gone (404)")
             self.state[post_id] = False
-        elif status is None or status >= 500:
-            self.state[post_id] = None
         # Any other answer (a 4xx) changed nothing.
+
+    def _ran_twice(self, what: str) -> None:
+        self.duplicates += 1
 
 
 class Load:
@@ -123,6 +140,7 @@ class Load:
                 raise HarnessError(f"no {name} to request: is the database seeded?")
         self.samples: list[Sample] = []
         self.posts_acked: list[int] = []
+        self.writes: list[Write] = []  # every logical write (POST), each under its own key
         # A few posts per client, so each one is voted and unvoted again and again.
         self.vote_posts = {
             index: self.vote_ids[index :: self.connections][:VOTE_POSTS_PER_CLIENT]
@@ -207,7 +225,13 @@ class Load:
                 "content": "Written under load by reliability/.",
                 "published": True,
             }
-        sample, payload = await self.send(session, endpoint.key, method, path, body)
+        if method == "GET":
+            await self.send(session, endpoint.key, method, path)
+            return
+        write = Write(endpoint.key, self.now())
+        if endpoint.key == "create":
+            body["title"] = write.mark = f"{body['title']} {write.key}"
+        sample, payload = await self.write(session, write, path, body)
         if endpoint.key == "create" and sample.status == 201:
             if isinstance(payload, dict) and isinstance(payload.get("id"), int):
                 self.posts_acked.append(payload["id"])
@@ -215,7 +239,27 @@ class Load:
                 sample.json_detail = False  # a 201 without the new post's id: counted as bad
         elif endpoint.key == "vote":
             detail = str(payload.get("detail", "")) if isinstance(payload, dict) else ""
-            self.ledger.answered(vote_post, direction, sample.status, detail)
+            retried = write.tries > 1 and not sample.replayed
+            self.ledger.answered(vote_post, direction, sample, detail, retried)
+
+    async def write(self, session, write: Write, path: str, body: dict, headers=None):
+        """POST under the write's key until an answer settles it: (the last sample, its JSON).
+
+        Retried (same body, same key) after no answer, a 5xx or a 409 "still running", with a
+        backoff of 0.1 s doubling to 2 s or Retry-After's seconds if longer, at most
+        MAX_TRIES tries and only while the next one starts within --timeout of the first.
+        """
+        self.writes.append(write)
+        headers = {**(headers or {}), HEADER: write.key}
+        while True:
+            write.tries += 1
+            sample, payload = await self.send(session, write.endpoint, "POST", path, body, headers)
+            write.status, write.replayed = sample.status, sample.replayed
+            write.running = sample.running
+            delay = retry_delay(sample, write, self.now() - write.started, self.timeout)
+            if delay is None:
+                return sample, payload
+            await asyncio.sleep(delay)
 
     async def send(self, session, key: str, method: str, path: str, body=None, headers=None):
         """One request, kept as a Sample whatever happens to it: (the sample, its JSON or None)."""
@@ -228,7 +272,10 @@ class Load:
                 raw = await response.read()
                 sample.status = response.status
                 sample.retry_after = "Retry-After" in response.headers
+                sample.retry_after_s = _seconds(response.headers.get("Retry-After"))
+                sample.replayed = response.headers.get(REPLAYED) == "true"
             payload = _json(raw)
+            sample.running = is_running(sample.status, payload)
         except aiohttp.ClientConnectorError:
             sample.error = "connect"
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError):
@@ -242,6 +289,13 @@ class Load:
             sample.json_detail = isinstance(payload, dict) and "detail" in payload
         self.samples.append(sample)
         return sample, payload
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: the backoff alone
 
 
 def _json(raw: bytes):

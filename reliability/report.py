@@ -58,6 +58,8 @@ def tally(samples: list[Sample]) -> dict:
         "socket_errors": sum(errors.values()),
         "errors": {k: errors[k] for k in SOCKET_ERRORS if errors[k]},
         "not_json": sum(not s.json_detail for s in samples),
+        # 409 "still running": a retried write's key was still held; the client retries it.
+        "running": sum(s.running for s in samples),
     }
 
 

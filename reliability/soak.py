@@ -5,7 +5,9 @@
 
 The mix: GET /posts/?limit=10, GET /posts/{id}, GET /users/{id}, POST /vote/ toggling and
 POST /posts/, as the demo account, against gunicorn.conf.py on 127.0.0.1 (see server.py).
-Exit 0 when every request got a 2xx, 1 when any did not or a write is missing, 2 on a setup error.
+Each POST carries its own Idempotency-Key (keyed.py); the writes are counted by key.
+Exit 0 when every request got a 2xx, 1 when any did not or a write is missing or doubled, 2 on a
+setup error.
 """
 
 import asyncio
@@ -20,7 +22,11 @@ from reliability import run  # noqa: E402
 from reliability.common import log  # noqa: E402
 from reliability.report import endpoint_table, per_second, tally, window_rates  # noqa: E402
 from reliability.server import server_log_line  # noqa: E402
-from reliability.writes import verify_writes, writes_report  # noqa: E402
+from reliability.writes import (  # noqa: E402
+    verify_writes,
+    writes_problems,
+    writes_report,
+)
 
 
 def soak(ctx: run.Context) -> tuple[str, list[str]]:
@@ -43,11 +49,10 @@ def soak(ctx: run.Context) -> tuple[str, list[str]]:
         problems.append(f"{totals['socket_errors']} socket errors {totals['errors']}")
     if totals["server_errors"]:
         problems.append(f"{totals['server_errors']} 5xx responses")
-    client_errors = totals["non_2xx"] - totals["server_errors"]
+    client_errors = totals["non_2xx"] - totals["server_errors"] - totals["running"]
     if client_errors:
         problems.append(f"{client_errors} 4xx responses (expected none)")
-    if writes["lost_writes"] or writes["posts_duplicate_ids"]:
-        problems.append(f"{writes['lost_writes']} lost writes")
+    problems += writes_problems(writes)
     if server_log["error_lines"] or server_log["worker_timeouts"]:
         problems.append(
             f"the server logged {server_log['error_lines']} errors and "
