@@ -35,10 +35,10 @@ from deploy.postgres import (  # noqa: E402  (the root is on the path now)
     LOOPBACK,
     MAIN_PORT,
     ClusterError,
-    Replica,
     accepting,
     psql,
 )
+from deploy.replica import Replica  # noqa: E402
 
 RUN_DIR = Path("/var/tmp/socialapi-cluster")  # pid files, logs, the secret, static files
 LOCK_FILE = Path(tempfile.gettempdir()) / "socialapi-cluster.lock"
