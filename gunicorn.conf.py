@@ -37,6 +37,10 @@ errorlog = "-"
 # Who may tell gunicorn the original scheme (X-Forwarded-Proto); Django reads it itself through
 # SECURE_PROXY_SSL_HEADER.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The longest request line gunicorn reads, its most (the default is 4094), as nginx's 8 KB: past
+# it gunicorn itself, not the app, answers with an HTML 414. (`?search=` takes 200 characters,
+# up to 2.4 KB once escaped.)
+limit_request_line = 8190
 # The heartbeat file on a disk can block workers; /dev/shm is memory where it exists (Docker).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # No runtime control socket in $HOME: nothing uses it, and two servers on one host would collide.

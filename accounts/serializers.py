@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from core.rendering import iso_datetime
+from core.serializers import FormBlanksMixin
 
 from .models import User
 
@@ -16,6 +17,32 @@ def validate_new_password(password: str, *, user: User) -> str:
     except DjangoValidationError as error:
         raise serializers.ValidationError(list(error.messages)) from None
     return password
+
+
+class NewPasswordField(serializers.CharField):
+    """A password being set. Django's validators judge it (`validate_new_password`); the schema
+    says what they ask: the length as minLength, digits only as a pattern, all in words."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=128, trim_whitespace=False, **kwargs)
+
+    def schema_rules(self) -> dict:
+        """What core.schema.AutoSchema adds to the field's schema."""
+        validators = password_validation.get_default_password_validators()
+        rules = {
+            "description": "The server's password validators check it (your personal "
+            "information being your email): "
+            + " ".join(password_validation.password_validators_help_texts(validators)),
+        }
+        for validator in validators:
+            if isinstance(validator, password_validation.MinimumLengthValidator):
+                rules["minLength"] = validator.min_length
+            if isinstance(validator, password_validation.NumericPasswordValidator):
+                # Some character other than 0-9 (and no NUL), as every regex engine reads it.
+                # Digits of other scripts count for the validator too: the description says
+                # so, as it says what no pattern can (common, like the email).
+                rules["pattern"] = r"^[^\x00]*[^0-9\x00][^\x00]*$"
+        return rules
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -42,7 +69,7 @@ def user_row_out(row: dict) -> dict:
 
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    password = NewPasswordField(write_only=True)
 
     def validate_password(self, value):
         return validate_new_password(value, user=None)
@@ -56,13 +83,15 @@ class UserCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class UserUpdateSerializer(serializers.Serializer):
+class UserUpdateSerializer(FormBlanksMixin, serializers.Serializer):
+    """What a member may change of themselves: their email."""
+
     email = serializers.EmailField(max_length=254, required=False)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = NewPasswordField()
 
     def validate_new_password(self, value):
         return validate_new_password(value, user=self.context["request"].user)
@@ -82,6 +111,10 @@ class LoginSerializer(serializers.Serializer):
                 {"username": ["This field is required."]}, code="required"
             )
         return {"email": email, "password": attrs["password"]}
+
+    def schema_rules(self) -> dict:
+        """What core.schema.AutoSchema adds to the body's schema: one of the two names."""
+        return {"anyOf": [{"required": ["username"]}, {"required": ["email"]}]}
 
 
 class RefreshTokenSerializer(serializers.Serializer):

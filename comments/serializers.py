@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
 from core.rendering import iso_datetime
+from core.serializers import FormBlanksMixin
 from posts.serializers import StrictCharField
 
 from .models import CONTENT_MAX, Comment
@@ -70,7 +71,7 @@ def comment_row_out(row: dict) -> dict:
     return out
 
 
-class CommentCreateSerializer(CommentSerializer):
+class CommentCreateSerializer(FormBlanksMixin, CommentSerializer):
     """A new comment: `content`, and `parent_id` for a reply."""
 
     parent_id = serializers.IntegerField(
@@ -83,3 +84,19 @@ class CommentCreateSerializer(CommentSerializer):
 
     class Meta(CommentSerializer.Meta):
         read_only_fields = ["id", "post_id", "created_at", "edited_at"]
+
+
+class CommentEditSerializer(CommentSerializer):
+    """An edit's body: `content`, required although the method is PATCH.
+
+    drf-spectacular describes a PATCH body as partial (every field optional), as DRF's
+    `partial_update` reads it; this view reads a whole one, so it is not partial, ever.
+    """
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value) -> None:
+        pass  # set by DRF's constructor and by the schema generator for a PATCH

@@ -18,15 +18,16 @@ from core.schema import (
     VALIDATION,
     detail,
     etag_header,
+    id_parameter,
     skip_limit_parameters,
 )
 from posts.services import post_not_found
 
 from . import selectors, services
-from .serializers import CommentCreateSerializer, CommentSerializer
+from .serializers import CommentCreateSerializer, CommentEditSerializer, CommentSerializer
 
-POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="A post.")
-COMMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+POST_ID = id_parameter("A post.")
+COMMENT_ID = id_parameter()
 NO_SUCH_POST = detail("Post with id: {id} does not exist (or you cannot see it)")
 NO_SUCH_COMMENT = detail("Comment with id: {id} does not exist (or you cannot see it)")
 COMMENT_PATH = "`GET /comments/{id}`"
@@ -166,7 +167,7 @@ class CommentView(APIView):
         tags=["comments"],
         description="Only `content` changes; `edited_at` is set.",
         parameters=[COMMENT_ID, IF_MATCH, etag_header(200, of=COMMENT_PATH)],
-        request=CommentSerializer,
+        request=CommentEditSerializer,
         examples=[
             OpenApiExample("New words", value={"content": "Fixed a typo."}, request_only=True),
             COMMENT_EXAMPLE,
@@ -183,7 +184,7 @@ class CommentView(APIView):
     def patch(self, request, pk):
         comment = services.comment_get_visible(user=request.user, comment_id=parse_id(pk))
         services.ensure_author(user=request.user, comment=comment)  # a 403 before a 422
-        serializer = CommentSerializer(comment, data=request.data)  # `content` is required
+        serializer = CommentEditSerializer(comment, data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.comment_update(
             user=request.user,

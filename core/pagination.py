@@ -11,16 +11,37 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from .exceptions import RequestValidationError
+from .schema import SKIP_PARAMETER, limit_parameter
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An integer as a query string spells one: ASCII digits, a minus at most. DRF's would also
+    read "5.0", " 5" and "+5", which the schema's integer does not admit."""
+
+    def to_internal_value(self, data):
+        if not _QUERY_INT.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class PageQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
-    skip = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+    limit = QueryIntegerField(min_value=0, max_value=2**63 - 1, required=False)
+    skip = QueryIntegerField(min_value=0, max_value=2**63 - 1, required=False)
 
 
 PAGE_DEFAULTS = (("limit", 10), ("skip", 0))
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PLAIN_INT = re.compile(r"[0-9]{1,18}")
+_QUERY_INT = re.compile(r"-?[0-9]+")
+
+
+def single(query, name: str) -> str | None:
+    """Query parameter `name`'s value (None when absent); given twice, a 422: the schema
+    describes one value, and which of several counts would be a guess."""
+    values = query.getlist(name)
+    if len(values) > 1:
+        raise RequestValidationError({name: ["Give this parameter once."]}, location="query")
+    return values[0] if values else None
 
 
 def plain_int(raw: str | None, *, default: int) -> int | None:
@@ -54,12 +75,17 @@ class SkipLimitPagination(LimitOffsetPagination):
     def read_params(self, request) -> None:
         """Validate `limit` and `skip` (422 at ["query", ...]) and keep them for the headers."""
         query = request.query_params
-        limit = plain_int(query.get(self.limit_query_param), default=self.default_limit)
-        skip = plain_int(query.get(self.offset_query_param), default=0)
+        raw = {
+            name: value
+            for name in (self.limit_query_param, self.offset_query_param)
+            if (value := single(query, name)) is not None
+        }
+        limit = plain_int(raw.get(self.limit_query_param), default=self.default_limit)
+        skip = plain_int(raw.get(self.offset_query_param), default=0)
         if limit is None or skip is None:  # not plain digits: the serializer judges (and says why)
             # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as "not
             # given" (the default), where an empty value is a bad integer (422), as the original.
-            params = PageQuerySerializer(data=query.dict())
+            params = PageQuerySerializer(data=raw)
             if not params.is_valid():
                 raise RequestValidationError(params.errors, location="query")
             limit = params.validated_data.get("limit", self.default_limit)
@@ -110,6 +136,9 @@ class SkipLimitPagination(LimitOffsetPagination):
     def get_paginated_response_schema(self, schema):
         return schema
 
+    def get_schema_operation_parameters(self, view):
+        return [limit_parameter(default=self.default_limit), SKIP_PARAMETER]
+
 
 class CursorError(ValueError):
     """A `before` cursor this API did not write."""
@@ -146,7 +175,7 @@ class BeforeCursorPagination:
     def read_params(self, request) -> None:
         """`limit` and `before`, or a 422 at ["query", ...] saying what is wrong."""
         self.request = request
-        raw = request.query_params.get("limit")
+        raw = single(request.query_params, "limit")
         limit = plain_int(raw, default=self.default_limit)
         if limit is None:
             params = PageQuerySerializer(data={"limit": raw})
@@ -154,7 +183,7 @@ class BeforeCursorPagination:
                 raise RequestValidationError(params.errors, location="query")
             limit = params.validated_data["limit"]
         self.limit = min(limit, self.max_limit)
-        before = request.query_params.get("before")
+        before = single(request.query_params, "before")
         try:
             self.before = cursor_decode(before) if before is not None else None
         except CursorError:

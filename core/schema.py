@@ -1,6 +1,8 @@
-"""OpenAPI pieces drf-spectacular cannot infer: the login flow and the error shapes."""
+"""OpenAPI pieces drf-spectacular cannot infer: the login flow, the error shapes, the bounds of
+ids and paging parameters, and the rules of request strings."""
 
 from django.conf import settings
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -22,6 +24,64 @@ class BearerJWTScheme(OpenApiAuthenticationExtension):
             "type": "oauth2",
             "flows": {"password": {"tokenUrl": "/login", "scopes": {}}},
         }
+
+
+# What Python's str.isspace() counts as a space (its re's `\s` too), spelled out so that
+# JavaScript and Rust validators read a pattern as Python does: DRF trims these.
+SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+# Django's EmailValidator as one pattern without lookarounds (which not every validator reads):
+# a dot-atom or quoted local part; host labels of letters (any script), digits and inner
+# dashes; a top-level label of 2 to 63 letters and inner dashes, or punycode; or `localhost`.
+# (Its `[IPv4 or IPv6]` literal domains are left out: that is Django's address check, not a
+# pattern. The JSON Schema `email` format alone admits a one-letter top-level label.)
+_ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+_QUOTED = r'"(?:[\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*"'
+_LETTER = r"a-zA-Z\u00a1-\uffff"
+_LABEL = rf"[{_LETTER}0-9](?:[{_LETTER}0-9-]{{0,61}}[{_LETTER}0-9])?"
+_TOP = rf"[{_LETTER}][{_LETTER}-]{{0,61}}[{_LETTER}]|[xX][nN]--[a-zA-Z0-9]{{1,59}}"
+EMAIL_PATTERN = (
+    rf"^(?:{_ATOM}(?:\.{_ATOM})*|{_QUOTED})@(?:{_LABEL}(?:\.{_LABEL})*\.(?:{_TOP})|localhost)$"
+)
+
+
+def text_pattern(field) -> str:
+    """What DRF's CharField `field` refuses and lengths cannot say, as a pattern: a NUL
+    (its ProhibitNullCharactersValidator); and, when it trims and refuses blanks, a text of
+    spaces only."""
+    if field.trim_whitespace and not field.allow_blank:
+        return rf"^[^\x00]*[^\x00{SPACES}][^\x00]*$"
+    return r"^[^\x00]*$"
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, adding to each request string the rules of DRF's CharField that
+    lengths cannot say (`text_pattern`), and to a request field or body the rules it states in
+    its `schema_rules()`; an email is Django's EmailValidator's pattern, not the `email` format."""
+
+    def _get_serializer_field_meta(self, field, direction):
+        # The meta is applied last, over what the field's type gave.
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "request" and isinstance(field, serializers.CharField):
+            meta["pattern"] = text_pattern(field)
+            if hasattr(field, "schema_rules"):
+                meta.update(field.schema_rules())
+        return meta
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and hasattr(serializer, "schema_rules"):
+            schema.update(serializer.schema_rules())
+        return schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if isinstance(field, serializers.EmailField):
+            # The format admits a one-letter top-level label, which Django refuses, and
+            # refuses the names of other scripts (`ann@bücher.de`), which Django stores.
+            schema.pop("format", None)
+            schema["pattern"] = EMAIL_PATTERN
 
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
@@ -50,16 +110,52 @@ def detail(description: str) -> OpenApiResponse:
     return OpenApiResponse(DetailSerializer, description=description)
 
 
+INT64_MAX = 2**63 - 1
+
+
+def integer_schema(*, minimum: int, default: int | None = None) -> dict:
+    """An int64 parameter's schema: what the server reads is bounded by `minimum` and 2^63 - 1."""
+    schema = {"type": "integer", "format": "int64", "minimum": minimum, "maximum": INT64_MAX}
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
+def id_parameter(description: str = "") -> OpenApiParameter:
+    """`{id}` in a path. The server reads any int64 (past it: a 422); ids are positive, so a
+    smaller one names nothing (a 404)."""
+    return OpenApiParameter(
+        "id", integer_schema(minimum=1), OpenApiParameter.PATH, description=description
+    )
+
+
+def limit_parameter(*, default: int) -> dict:
+    """`limit` as an OpenAPI parameter object, as paginators describe theirs."""
+    return {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": f"How many (default {default}; above 100 counts as 100).",
+        "schema": integer_schema(minimum=0, default=default),
+    }
+
+
+SKIP_PARAMETER = {
+    "name": "skip",
+    "in": "query",
+    "required": False,
+    "description": "How many to pass over (default 0).",
+    "schema": integer_schema(minimum=0, default=0),
+}
+
+
 def skip_limit_parameters(items: str, *, default_limit: int = 20) -> list[OpenApiParameter]:
     """`skip`/`limit` and the `X-Total-Count` and `Link` headers of a list of `items`."""
+    limit = limit_parameter(default=default_limit)
     return [
+        OpenApiParameter("limit", limit["schema"], description=limit["description"]),
         OpenApiParameter(
-            "limit",
-            OpenApiTypes.INT,
-            description=f"How many (default {default_limit}; above 100 counts as 100).",
-        ),
-        OpenApiParameter(
-            "skip", OpenApiTypes.INT, description="How many to pass over (default 0)."
+            "skip", SKIP_PARAMETER["schema"], description=SKIP_PARAMETER["description"]
         ),
         OpenApiParameter(
             "X-Total-Count",
@@ -80,14 +176,14 @@ def skip_limit_parameters(items: str, *, default_limit: int = 20) -> list[OpenAp
 
 def cursor_parameters() -> list[OpenApiParameter]:
     """`limit` and `before`, and the `Link` header, of a list paged by cursor (newest first)."""
+    limit = limit_parameter(default=20)
     return [
-        OpenApiParameter(
-            "limit", OpenApiTypes.INT, description="How many (default 20; above 100: 100)."
-        ),
+        OpenApiParameter("limit", limit["schema"], description=limit["description"]),
         OpenApiParameter(
             "before",
             OpenApiTypes.STR,
-            description="The opaque cursor of the previous page's `Link` header.",
+            description="The opaque cursor of the previous page's `Link` header; any other "
+            "value is a 422.",
         ),
         OpenApiParameter(
             "Link",

@@ -2,12 +2,13 @@
 
 from rest_framework import serializers
 
+from core.serializers import FormBlanksMixin
 from posts.serializers import StrictCharField
 
 from .models import Report
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(FormBlanksMixin, serializers.ModelSerializer):
     """A report as its reporter sees it; only `reason` and `category` come from the body."""
 
     # Strict: `"reason": 5` is a client's mistake, as a numeric post title is.

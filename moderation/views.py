@@ -1,13 +1,12 @@
 """HTTP endpoints for moderation that members use; staff work in the admin."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from core.generics import APIView, parse_id
 from core.idempotency import idempotent
-from core.schema import UNAUTHORIZED, VALIDATION, detail
+from core.schema import UNAUTHORIZED, VALIDATION, detail, id_parameter
 
 from . import services
 from .serializers import CommentReportSerializer, ReportSerializer
@@ -20,7 +19,7 @@ class PostReportView(APIView):
         summary="Report a post",
         tags=["moderation"],
         request=ReportSerializer,
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        parameters=[id_parameter()],
         responses={
             201: ReportSerializer,
             401: UNAUTHORIZED,
@@ -47,7 +46,7 @@ class CommentReportView(APIView):
         summary="Report a comment",
         tags=["moderation"],
         request=ReportSerializer,
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        parameters=[id_parameter()],
         responses={
             201: CommentReportSerializer,
             401: UNAUTHORIZED,

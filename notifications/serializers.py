@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from core.serializers import FormBlanksMixin
 
 from .models import Notification
 
@@ -16,7 +17,9 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MarkReadSerializer(serializers.Serializer):
+class MarkReadSerializer(FormBlanksMixin, serializers.Serializer):
+    """Which notifications to mark read."""
+
     up_to_id = serializers.IntegerField(
         required=False,
         min_value=-(2**63),

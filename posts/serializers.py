@@ -2,23 +2,48 @@
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from accounts.serializers import UserSerializer
 from core.rendering import iso_datetime
+from core.serializers import FormBlanksMixin
 
 from .models import Post
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers: `"title": 5` is a client's mistake, not the title "5"."""
+    """A CharField that refuses numbers: `"title": 5` is a client's mistake, not the title "5".
+
+    Its length limit counts the text as sent, as the schema's maxLength does; DRF would count
+    it once trimmed, accepting 300 characters of which 255 are not spaces.
+    """
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
-class PostSerializer(serializers.ModelSerializer):
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField taking what the schema's boolean says: JSON's `true` and `false`, or a
+    form's `true` and `false` (any case: a form carries text, and Python's requests writes
+    `True`). DRF would also read "0", "yes", "on" and 1, which a validator trusting the schema
+    refuses."""
+
+    FORM_VALUES = {"true": True, "false": False}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and html.is_html_input(self.parent.initial_data):
+            if data.lower() in self.FORM_VALUES:
+                return self.FORM_VALUES[data.lower()]
+        self.fail("invalid", input=data)
+
+
+class PostSerializer(FormBlanksMixin, serializers.ModelSerializer):
     """The `Post` shape. The owner comes from the request, never from the body."""
 
     serializer_field_mapping = {
@@ -28,7 +53,7 @@ class PostSerializer(serializers.ModelSerializer):
     }
 
     # An explicit default: PUT without `published` publishes, as in the original.
-    published = serializers.BooleanField(default=True)
+    published = StrictBooleanField(default=True)
     owner = UserSerializer(read_only=True)
 
     class Meta:
@@ -111,9 +136,16 @@ def post_out(entry: dict, *, voted: bool) -> dict:
     return out
 
 
+SEARCH_MAX_LENGTH = 200
+
+
 class PostSearchSerializer(serializers.Serializer):
     search = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default="", trim_whitespace=False
+        max_length=SEARCH_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
     )
 
 

@@ -16,7 +16,7 @@ from core import cache, conditional
 from core.exceptions import RequestValidationError
 from core.generics import APIView, IdLookupAPIView, id_or_none, parse_id
 from core.idempotency import idempotent
-from core.pagination import PAGE_DEFAULTS, SkipLimitPagination, plain_int
+from core.pagination import PAGE_DEFAULTS, SkipLimitPagination, plain_int, single
 from core.schema import (
     IF_MATCH,
     IF_NONE_MATCH,
@@ -27,14 +27,21 @@ from core.schema import (
     MessageSerializer,
     detail,
     etag_header,
+    id_parameter,
 )
 
 from . import entries, selectors, services
 from .models import Post
 from .permissions import IsOwnerOrReadOnly
-from .serializers import PostOutSerializer, PostSearchSerializer, PostSerializer, VoteSerializer
+from .serializers import (
+    SEARCH_MAX_LENGTH,
+    PostOutSerializer,
+    PostSearchSerializer,
+    PostSerializer,
+    VoteSerializer,
+)
 
-POST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+POST_ID = id_parameter()
 NOT_FOUND = detail("No post with this id that you can see.")
 NOT_OWNER = detail("Not authorized to perform requested action (not the owner).")
 # What a change to one post can answer besides success.
@@ -76,7 +83,16 @@ POST_EXAMPLE = OpenApiExample(
         summary="List posts",
         description="Newest first. Drafts and hidden posts appear only to their owner.",
         parameters=[
-            OpenApiParameter("search", OpenApiTypes.STR, description="Title contains (any case)."),
+            OpenApiParameter(
+                "search",
+                {
+                    "type": "string",
+                    "maxLength": SEARCH_MAX_LENGTH,
+                    "pattern": r"^[^\x00]*$",  # the CharField refuses a NUL
+                    "default": "",
+                },
+                description="Title contains (any case).",
+            ),
             *PAGE_HEADERS,
         ],
         responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
@@ -144,7 +160,7 @@ class PostViewSet(IdLookupAPIView, viewsets.ModelViewSet):
     def search_term(self) -> str:
         if "search" not in self.request.query_params:
             return ""  # the usual list: nothing to validate
-        params = PostSearchSerializer(data=self.request.query_params)
+        params = PostSearchSerializer(data={"search": single(self.request.query_params, "search")})
         if not params.is_valid():
             raise RequestValidationError(params.errors, location="query")
         return params.validated_data["search"]

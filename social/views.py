@@ -2,10 +2,8 @@
 
 from operator import attrgetter
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -33,6 +31,7 @@ from core.schema import (
     cursor_parameters,
     detail,
     etag_header,
+    id_parameter,
     skip_limit_parameters,
 )
 from posts.serializers import PostOutSerializer
@@ -41,7 +40,7 @@ from . import selectors, services
 from .models import Follow
 from .serializers import ProfileSerializer
 
-USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+USER_ID = id_parameter()
 NO_SUCH_USER = detail("User with id: {id} does not exist")
 DONE = OpenApiResponse(description="Done (also when there was nothing to undo); no body.")
 PAGE_PARAMETERS = skip_limit_parameters("members")

@@ -260,7 +260,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.JSONFirstNegotiation",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     # Every endpoint: per client (anonymous) and per user. Views with a `throttle_scope` add theirs.
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.AnonRateThrottle",

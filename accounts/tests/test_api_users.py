@@ -297,6 +297,34 @@ def test_patch_me_with_null_email_returns_422(auth_client, user):
     assert response.json()["detail"][0]["loc"] == ["body", "email"]
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("email=", "application/x-www-form-urlencoded"),
+        (
+            '--b\r\nContent-Disposition: form-data; name="email"\r\n\r\n\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+        ),
+    ],
+    ids=["urlencoded", "multipart"],
+)
+def test_patch_me_with_an_empty_email_in_a_form_returns_422_and_changes_nothing(
+    auth_client, user, body, content_type
+):
+    old_email = user.email
+
+    response = auth_client.patch("/users/me", body, content_type=content_type)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body", "email"], "msg": "This field may not be blank.", "type": "value_error"}
+        ]
+    }
+    user.refresh_from_db()
+    assert user.email == old_email
+
+
 def test_patch_me_ignores_read_only_and_unknown_fields(auth_client, user):
     old = user_body(user)
 

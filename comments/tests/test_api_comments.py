@@ -111,6 +111,19 @@ def test_a_null_parent_id_is_a_top_level_comment(auth_client, post):
     assert Comment.objects.get().parent_id is None
 
 
+@pytest.mark.parametrize("parent_id", ["", "null"], ids=["empty", "null"])
+def test_a_form_says_a_null_parent_id_as_empty_or_null(auth_client, user, post, parent_id):
+    form = f"content=Top.&parent_id={parent_id}"
+
+    response = auth_client.post(
+        f"/posts/{post.pk}/comments", form, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["parent_id"] is None
+    assert comments_of(post) == [(user.pk, None, "Top.")]
+
+
 def test_comment_ignores_read_only_fields_in_the_body(auth_client, user, other_user, post):
     existing = CommentFactory(post=post)
     elsewhere = PostFactory()

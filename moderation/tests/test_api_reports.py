@@ -176,6 +176,15 @@ def test_report_with_an_unknown_category_returns_422(auth_client, category):
     assert not Report.objects.exists()
 
 
+def test_report_with_an_empty_category_in_a_form_returns_422_not_the_default(auth_client):
+    post = PostFactory()
+
+    response = auth_client.post(f"/posts/{post.pk}/report", {"reason": "why", "category": ""})
+
+    assert_422(response, ("body", "category"))
+    assert not Report.objects.exists()
+
+
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"a string"', "{"])
 def test_report_with_a_body_that_is_not_an_object_returns_422(auth_client, raw):
     post = PostFactory()

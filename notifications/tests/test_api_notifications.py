@@ -332,6 +332,28 @@ def test_a_bad_up_to_id_is_a_422_about_the_body_and_marks_nothing(user, auth_cli
     assert read_flags(user) == {n.pk: False for n in mine}
 
 
+def test_an_empty_up_to_id_in_a_form_is_a_422_not_all_of_them(user, auth_client):
+    mine = told_at(user, 2, 1)
+
+    response = auth_client.post(
+        "/notifications/read", "up_to_id=", content_type="application/x-www-form-urlencoded"
+    )
+
+    assert_422(response, ["body", "up_to_id"])
+    assert read_flags(user) == {n.pk: False for n in mine}
+
+
+def test_a_cursor_given_twice_is_a_422_about_it(user, auth_client):
+    response = auth_client.get("/notifications?before=a&before=b")
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["query", "before"], "msg": "Give this parameter once.", "type": "value_error"}
+        ]
+    }
+
+
 # --- 401 ---------------------------------------------------------------------------------------
 
 

@@ -186,6 +186,52 @@ def test_create_mistyped_field_returns_422(auth_client, body, field):
     assert not Post.objects.exists()
 
 
+@pytest.mark.parametrize("published", ["0", 0, 1, "true", "false", "yes", 1.0])
+def test_create_with_published_not_a_json_boolean_returns_422(auth_client, published):
+    body = {"title": "t", "content": "c", "published": published}
+
+    response = auth_client.post("/posts/", body, format="json")
+
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body", "published"], "msg": "Must be a valid boolean.", "type": "value_error"}
+        ]
+    }
+    assert response.status_code == 422
+    assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize(("sent", "stored"), [("true", True), ("false", False), ("False", False)])
+def test_a_form_says_published_as_true_or_false_in_any_case(auth_client, sent, stored):
+    response = auth_client.post("/posts/", {"title": "t", "content": "c", "published": sent})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["published"] is stored
+    assert Post.objects.get().published is stored
+
+
+@pytest.mark.parametrize("published", ["0", "1", "on", ""])
+def test_a_form_with_published_other_than_true_or_false_returns_422(auth_client, published):
+    form = f"title=t&content=c&published={published}"
+
+    response = auth_client.post("/posts/", form, content_type="application/x-www-form-urlencoded")
+
+    assert_422(response, ("body", "published"))
+    assert not Post.objects.exists()
+
+
+def test_create_with_a_title_too_long_as_sent_returns_422_though_spaces_pad_it(auth_client):
+    body = {"title": "t" * 255 + " ", "content": "c"}
+
+    response = auth_client.post("/posts/", body, format="json")
+
+    assert_422(response, ("body", "title"))
+    assert response.json()["detail"][0]["msg"] == (
+        "Ensure this field has no more than 255 characters."
+    )
+    assert not Post.objects.exists()
+
+
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"a string"', "{"])
 def test_create_with_a_body_that_is_not_an_object_returns_422(auth_client, raw):
     response = auth_client.post("/posts/", raw, content_type="application/json")
@@ -599,6 +645,9 @@ def test_list_skip_past_the_end_returns_an_empty_list(auth_client, skip):
         ("limit=-1", "limit"),
         ("limit=abc", "limit"),
         ("limit=1.5", "limit"),
+        ("limit=5.0", "limit"),
+        ("limit=%2B5", "limit"),
+        ("limit=%205", "limit"),
         ("limit=", "limit"),
         ("skip=x", "skip"),
         (f"skip={2**64}", "skip"),
@@ -607,6 +656,23 @@ def test_list_skip_past_the_end_returns_an_empty_list(auth_client, skip):
 def test_list_bad_query_value_returns_422_with_query_loc(auth_client, query, param):
     PostFactory()
     assert_422(auth_client.get(f"/posts/?{query}"), ("query", param))
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [("limit=5&limit=6", "limit"), ("skip=0&skip=5", "skip"), ("search=a&search=b", "search")],
+)
+def test_list_with_a_query_parameter_given_twice_returns_422(auth_client, query, param):
+    PostFactory()
+
+    response = auth_client.get(f"/posts/?{query}")
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["query", param], "msg": "Give this parameter once.", "type": "value_error"}
+        ]
+    }
 
 
 def test_list_link_and_total_count_headers(auth_client):
