@@ -54,7 +54,10 @@ def follow_create(*, follower: User, followee_id: int) -> tuple[User, bool]:
 
 @transaction.atomic
 def follow_delete(*, follower: User, followee_id: int) -> None:
-    """Stop following a member; nothing to do if one does not follow them."""
+    """Stop following a member; nothing to do if one does not follow them (oneself included:
+    the contract's DELETE is a 204 whenever there is no follow)."""
+    if followee_id == follower.pk:
+        return
     _lock_pair(follower, followee_id, verb="unfollow")
     Follow.objects.filter(follower=follower, followee_id=followee_id).delete()
 
@@ -73,7 +76,10 @@ def block_create(*, blocker: User, blocked_id: int) -> bool:
 
 @transaction.atomic
 def block_delete(*, blocker: User, blocked_id: int) -> None:
-    """Lift one's block on a member (a block they made stays); nothing to do if none."""
+    """Lift one's block on a member (a block they made stays); nothing to do if none
+    (oneself included, as for `follow_delete`)."""
+    if blocked_id == blocker.pk:
+        return
     _lock_pair(blocker, blocked_id, verb="unblock")
     deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     if deleted:

@@ -51,12 +51,10 @@ IDEMPOTENT_POSTS = frozenset(
 MEMBER_WRITES = frozenset(
     {
         "POST /users/{id}/follow",
-        "DELETE /users/{id}/follow",
         "POST /users/{id}/block",
-        "DELETE /users/{id}/block",
     }
 )
-SELF_VERBS = ("follow", "unfollow", "block", "unblock")
+SELF_VERBS = ("follow", "block")
 UNGUESSABLE_PASSWORD = (
     "This password is too common.",
     "The password is too similar to the",

@@ -81,6 +81,15 @@ def test_unblock_when_not_blocking_is_a_204(auth_client, other_user):
     assert auth_client.delete(f"/users/{other_user.pk}/block").status_code == 204
 
 
+def test_unblocking_yourself_is_a_204_that_changes_nothing(auth_client, user, other_user):
+    theirs = BlockFactory(blocker=other_user, blocked=user)
+
+    response = auth_client.delete(f"/users/{user.pk}/block")
+
+    assert response.status_code == 204
+    assert list(Block.objects.all()) == [theirs]
+
+
 def test_unblock_of_an_unknown_member_is_a_404(auth_client):
     response = auth_client.delete("/users/987654/block")
 

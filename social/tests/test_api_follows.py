@@ -129,6 +129,16 @@ def test_unfollow_when_not_following_is_a_204_and_leaves_their_other_follows(
     assert counts(other_user) == (1, 0)
 
 
+def test_unfollowing_yourself_is_a_204_that_changes_nothing(auth_client, user):
+    kept = FollowFactory(followee=user)
+
+    response = auth_client.delete(f"/users/{user.pk}/follow")
+
+    assert response.status_code == 204
+    assert list(Follow.objects.all()) == [kept]
+    assert counts(user) == (1, 0)
+
+
 def test_unfollow_of_an_unknown_member_is_a_404(auth_client):
     response = auth_client.delete("/users/987654/follow")
 
