@@ -21,7 +21,7 @@ from .serializers import (
     user_out,
 )
 
-EMAIL_TAKEN = detail("A user with this email (in any case) already exists.")
+EMAIL_TAKEN = detail("User with email: {email} already exists (in any case)")
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 REFRESH_EXAMPLE = OpenApiExample(
     "A refresh token", value={"refresh_token": "eyJhbGciOiJIUzI1NiIs..."}, request_only=True
@@ -69,7 +69,7 @@ class PasswordChangeView(APIView):
         responses={
             204: NO_CONTENT,
             401: UNAUTHORIZED,
-            403: detail("The current password is wrong."),
+            403: detail("Current password is incorrect"),
             422: VALIDATION,
         },
     )
@@ -134,7 +134,7 @@ class TokenRefreshView(APIView):
         auth=[],
         responses={
             200: TokenPairSerializer,
-            401: detail("Invalid, expired, revoked or reused refresh token."),
+            401: detail("Token is invalid or expired (also a revoked or reused refresh token)"),
             422: VALIDATION,
         },
     )
@@ -156,7 +156,9 @@ class LogoutView(APIView):
         responses={
             204: NO_CONTENT,
             401: UNAUTHORIZED,
-            403: detail("The refresh token is another user's."),
+            403: detail(
+                "Not authorized to perform requested action (the refresh token is another user's)"
+            ),
             422: VALIDATION,
         },
     )

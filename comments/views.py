@@ -28,8 +28,8 @@ from .serializers import CommentCreateSerializer, CommentEditSerializer, Comment
 
 POST_ID = id_parameter("A post.")
 COMMENT_ID = id_parameter()
-NO_SUCH_POST = detail("Post with id: {id} does not exist (or you cannot see it)")
-NO_SUCH_COMMENT = detail("Comment with id: {id} does not exist (or you cannot see it)")
+NO_SUCH_POST = detail("Post with id: {id} does not exist (also when you cannot see it)")
+NO_SUCH_COMMENT = detail("Comment with id: {id} does not exist (also when you cannot see it)")
 COMMENT_PATH = "`GET /comments/{id}`"
 COMMENT_EXAMPLE = OpenApiExample(
     "A reply",

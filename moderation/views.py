@@ -23,8 +23,8 @@ class PostReportView(APIView):
         responses={
             201: ReportSerializer,
             401: UNAUTHORIZED,
-            404: detail("No post with this id that you can see."),
-            409: detail("You already have an open report on this post."),
+            404: detail("post with id: {id} was not found (also when you cannot see it)"),
+            409: detail("user {user_id} already has an open report on post {id}"),
             422: VALIDATION,
         },
     )
@@ -50,8 +50,8 @@ class CommentReportView(APIView):
         responses={
             201: CommentReportSerializer,
             401: UNAUTHORIZED,
-            404: detail("Comment with id: {id} does not exist (or you cannot see it)"),
-            409: detail("You already have an open report on this comment."),
+            404: detail("Comment with id: {id} does not exist (also when you cannot see it)"),
+            409: detail("user {user_id} already has an open report on comment {id}"),
             422: VALIDATION,
         },
     )

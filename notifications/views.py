@@ -61,6 +61,8 @@ class NotificationsView(APIView):
 
 
 class UnreadView(APIView):
+    """How many of the caller's notifications are unread (none across a block)."""
+
     def plan_reads(self, request, member_id):
         if member_id is not None:
             cache.want(request, entries=selectors.unread_key(member_id))
@@ -76,6 +78,8 @@ class UnreadView(APIView):
 
 
 class MarkReadView(APIView):
+    """Mark the caller's notifications read: up to `up_to_id`, or all of them."""
+
     @extend_schema(
         summary="Mark notifications read",
         tags=["notifications"],

@@ -42,8 +42,8 @@ from .serializers import (
 )
 
 POST_ID = id_parameter()
-NOT_FOUND = detail("No post with this id that you can see.")
-NOT_OWNER = detail("Not authorized to perform requested action (not the owner).")
+NOT_FOUND = detail("post with id: {id} was not found (also when you cannot see it)")
+NOT_OWNER = detail("Not authorized to perform requested action (you are not the owner)")
 # What a change to one post can answer besides success.
 OWNER_WRITE_ERRORS = {
     401: UNAUTHORIZED,
@@ -237,8 +237,11 @@ class VoteView(APIView):
                 description='"successfully added vote" or "successfully deleted vote".',
             ),
             401: UNAUTHORIZED,
-            404: detail("No such post, or (dir 0) no vote to delete."),
-            409: detail("Already voted on this post (dir 1)."),
+            404: detail(
+                "Post with id: {id} does not exist (also when you cannot see it); "
+                "or, dir 0: Vote does not exist"
+            ),
+            409: detail("user {user_id} has already voted on post {post_id} (dir 1)"),
             422: VALIDATION,
         },
     )
