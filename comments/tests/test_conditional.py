@@ -1,11 +1,18 @@
 """Conditional requests on /comments/{id} (docs/api.md Part 4): ETag and If-None-Match on GET,
 If-Match on PATCH and DELETE."""
 
-import re
-
 import pytest
 
 from comments.models import Comment
+from core.tests.conditional import (
+    assert_modified,
+    assert_next_tag,
+    assert_not_modified,
+    assert_precondition_failed,
+    assert_strong_etag_twice,
+    etag_of,
+    header_for,
+)
 from moderation import services as moderation
 
 from .factories import CommentFactory
@@ -13,8 +20,6 @@ from .helpers import ONLY_THE_AUTHOR_EDITS, ONLY_THEY_DELETE, comment_not_found,
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_cache")]
 
-STALE = {"detail": "The resource has changed since you read it"}
-STRONG_TAG = re.compile(r'"[0-9a-f]{24}"')
 EDIT = {"content": "Fixed a typo."}
 WRITES = pytest.mark.parametrize("method", ["patch", "delete"])
 SUCCESS = {"patch": 200, "delete": 204}
@@ -22,12 +27,6 @@ SUCCESS = {"patch": 200, "delete": 204}
 
 def path(comment) -> str:
     return f"/comments/{comment.pk}"
-
-
-def etag_of(client, comment) -> str:
-    response = client.get(path(comment))
-    assert response.status_code == 200, response.content
-    return response["ETag"]
 
 
 def write(client, method: str, comment, if_match: str | None = None):
@@ -50,13 +49,10 @@ def comment(user, post):
 
 
 def test_get_answers_a_strong_etag_and_the_same_one_again(auth_client, other_client, comment):
-    first = auth_client.get(path(comment))
+    first = assert_strong_etag_twice(auth_client, path(comment))
 
-    assert first.status_code == 200
     assert first.json() == comment_shape(comment)
-    assert STRONG_TAG.fullmatch(first["ETag"])
-    assert etag_of(auth_client, comment) == first["ETag"]
-    assert etag_of(other_client, comment) == first["ETag"]  # one representation for everyone
+    assert etag_of(other_client, path(comment)) == first["ETag"]  # one representation for everyone
 
 
 @pytest.mark.parametrize(
@@ -65,40 +61,33 @@ def test_get_answers_a_strong_etag_and_the_same_one_again(auth_client, other_cli
     ids=["tag", "weak", "star", "list"],
 )
 def test_a_matching_if_none_match_is_304_with_no_body_and_the_etag(auth_client, comment, header):
-    tag = etag_of(auth_client, comment)
+    tag = etag_of(auth_client, path(comment))
 
-    response = auth_client.get(path(comment), HTTP_IF_NONE_MATCH=header.format(tag=tag))
-
-    assert response.status_code == 304
-    assert response.content == b""
-    assert response["ETag"] == tag
+    assert_not_modified(auth_client, path(comment), tag, if_none_match=header_for(header, tag))
 
 
 @pytest.mark.parametrize("header", ['"0123"', 'W/"0123", "4567"', "not-a-tag"])
 def test_a_stale_if_none_match_is_200_with_the_comment(auth_client, comment, header):
-    response = auth_client.get(path(comment), HTTP_IF_NONE_MATCH=header)
+    response = assert_modified(auth_client, path(comment), header)
 
-    assert response.status_code == 200
     assert response.json() == comment_shape(comment)
 
 
 def test_the_tag_moves_with_an_edit(auth_client, other_client, comment):
-    old = etag_of(other_client, comment)
+    old = etag_of(other_client, path(comment))
 
     assert write(auth_client, "patch", comment).status_code == 200
 
-    response = other_client.get(path(comment), HTTP_IF_NONE_MATCH=old)
-    assert response.status_code == 200
+    response = assert_modified(other_client, path(comment), old)
     assert response.json()["content"] == EDIT["content"]
 
 
 def test_the_tag_moves_when_a_moderator_hides_it(auth_client, comment, staff_user):
-    old = etag_of(auth_client, comment)
+    old = etag_of(auth_client, path(comment))
 
     moderation.comment_hide(comment=comment, moderator=staff_user, reason="spam")
 
-    response = auth_client.get(path(comment), HTTP_IF_NONE_MATCH=old)
-    assert response.status_code == 200
+    response = assert_modified(auth_client, path(comment), old)
     assert response.json()["hidden"] is True
 
 
@@ -106,20 +95,19 @@ def test_the_tag_moves_when_a_moderator_hides_it(auth_client, comment, staff_use
 
 
 def test_an_edit_with_the_current_tag_is_made_and_answers_the_next_get_tag(auth_client, comment):
-    tag = etag_of(auth_client, comment)
+    tag = etag_of(auth_client, path(comment))
 
     response = write(auth_client, "patch", comment, if_match=tag)
 
     assert response.status_code == 200, response.content
     assert response.json() == comment_shape(comment)
     assert row(comment)["content"] == EDIT["content"]
-    assert response["ETag"] != tag
-    assert response["ETag"] == etag_of(auth_client, comment)
+    assert_next_tag(auth_client, path(comment), response, old=tag)
 
 
 def test_a_delete_with_the_current_tag_deletes_it_and_its_replies(auth_client, comment):
     reply = CommentFactory.reply_to(comment)
-    tag = etag_of(auth_client, comment)
+    tag = etag_of(auth_client, path(comment))
 
     response = write(auth_client, "delete", comment, if_match=tag)
 
@@ -130,30 +118,24 @@ def test_a_delete_with_the_current_tag_deletes_it_and_its_replies(auth_client, c
 
 @WRITES
 def test_a_stale_tag_is_412_and_changes_nothing(auth_client, comment, method):
-    stale = etag_of(auth_client, comment)
+    stale = etag_of(auth_client, path(comment))
     Comment.objects.filter(pk=comment.pk).update(content="Changed elsewhere.")
     before = row(comment)
 
     response = write(auth_client, method, comment, if_match=stale)
 
-    assert response.status_code == 412
-    assert response.json() == STALE
-    assert row(comment) == before
+    assert_precondition_failed(response, before=before, after=row(comment))
 
 
 @WRITES
 @pytest.mark.parametrize("header", ["W/{tag}", '"0123"', "{unquoted}"])
 def test_if_match_compares_strongly(auth_client, comment, method, header):
-    tag = etag_of(auth_client, comment)
+    tag = etag_of(auth_client, path(comment))
     before = row(comment)
 
-    response = write(
-        auth_client, method, comment, if_match=header.format(tag=tag, unquoted=tag.strip('"'))
-    )
+    response = write(auth_client, method, comment, if_match=header_for(header, tag))
 
-    assert response.status_code == 412
-    assert response.json() == STALE
-    assert row(comment) == before
+    assert_precondition_failed(response, before=before, after=row(comment))
 
 
 @WRITES
@@ -161,21 +143,21 @@ def test_if_match_compares_strongly(auth_client, comment, method, header):
 def test_star_a_list_naming_the_tag_or_no_header_let_the_write_through(
     auth_client, comment, method, header
 ):
-    tag = etag_of(auth_client, comment)
+    tag = etag_of(auth_client, path(comment))
 
-    response = write(auth_client, method, comment, if_match=header and header.format(tag=tag))
+    response = write(auth_client, method, comment, if_match=header_for(header, tag))
 
     assert response.status_code == SUCCESS[method], response.content
     if method == "delete":
         assert row(comment) is None
     else:
         assert row(comment)["content"] == EDIT["content"]
-        assert response["ETag"] == etag_of(auth_client, comment)
+        assert_next_tag(auth_client, path(comment), response)
 
 
 @pytest.mark.parametrize("header", ["*", '"0123"', "current"])
 def test_an_edit_by_someone_else_is_the_same_403_whatever_the_tag(other_client, comment, header):
-    tag = etag_of(other_client, comment) if header == "current" else header
+    tag = etag_of(other_client, path(comment)) if header == "current" else header
     before = row(comment)
 
     response = write(other_client, "patch", comment, if_match=tag)

@@ -42,6 +42,46 @@ def header_422(message: str) -> dict:
     }
 
 
+def keep_then(monkeypatch, after):
+    """Run `after()` where a crash strikes: effect and record written, uncommitted; gives _keep"""
+    keep = idempotency._keep
+
+    def keep_and_then(**kwargs):
+        keep(**kwargs)
+        after()
+
+    monkeypatch.setattr(idempotency, "_keep", keep_and_then)
+    return keep
+
+
+def repeat_while_the_first_runs(monkeypatch, token, body, hold, release=lambda: None):
+    """The same POST again while the first (a thread) holds before its commit: a retry racing it."""
+    inside = threading.Event()
+
+    def mark_and_hold():
+        inside.set()
+        hold()
+
+    keep_then(monkeypatch, mark_and_hold)
+    answers = {}
+
+    def first():
+        try:
+            answers["first"] = send(client_for(token), "/posts/", body)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert inside.wait(timeout=30), "the first request never reached its commit"
+        repeat = send(client_for(token), "/posts/", body)
+    finally:
+        release()
+        thread.join(timeout=30)
+    return answers["first"], repeat
+
+
 @dataclass
 class Case:
     path: str
@@ -343,13 +383,10 @@ def test_without_a_key_a_post_is_run_each_time(auth_client):
 
 @pytest.mark.django_db
 def test_a_crash_between_the_effect_and_the_response_leaves_neither(auth_client, monkeypatch):
-    keep = idempotency._keep
-
-    def keep_then_crash(**kwargs):
-        keep(**kwargs)  # the post and its record written, not committed
+    def crash():
         raise RuntimeError("the worker died here")
 
-    monkeypatch.setattr(idempotency, "_keep", keep_then_crash)
+    keep = keep_then(monkeypatch, crash)
     auth_client.raise_request_exception = False
     body = {"title": "Hello", "content": "Once only"}
 
@@ -392,13 +429,8 @@ def test_a_worker_killed_before_its_commit_leaves_neither_and_the_retry_runs_onc
 ):
     skip_without_real_locks()
     token = login(APIClient(), user)["access_token"]
-    keep = idempotency._keep
-
-    def keep_then_die(**kwargs):
-        keep(**kwargs)  # the post and its record written, not committed
-        os._exit(17)  # the process dies as a killed worker would: no response, no commit
-
-    monkeypatch.setattr(idempotency, "_keep", keep_then_die)
+    # The process dies as a killed worker would: no response, no commit.
+    keep = keep_then(monkeypatch, lambda: os._exit(17))
     body = {"title": "Hello", "content": "Once only"}
     connections.close_all()  # the child opens its own connection, never the parent's
     pid = os.fork()
@@ -426,41 +458,21 @@ def test_a_repeat_while_the_first_runs_is_409_and_the_effect_happens_once(user, 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite queues the repeat behind the first's lock: it replays instead")
     token = login(APIClient(), user)["access_token"]
-    inside, release = threading.Event(), threading.Event()
-    keep = idempotency._keep
-
-    def keep_and_hold(**kwargs):
-        keep(**kwargs)
-        inside.set()  # the post and its record are written; hold the transaction open
-        release.wait(timeout=30)
-
-    monkeypatch.setattr(idempotency, "_keep", keep_and_hold)
+    release = threading.Event()
     body = {"title": "Hello", "content": "Once only"}
-    answers = {}
 
-    def first():
-        try:
-            answers["first"] = send(client_for(token), "/posts/", body)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=first)
-    thread.start()
-    try:
-        assert inside.wait(timeout=30), "the first request never reached its commit"
-        repeat = send(client_for(token), "/posts/", body)
-    finally:
-        release.set()
-        thread.join(timeout=30)
+    first, repeat = repeat_while_the_first_runs(
+        monkeypatch, token, body, hold=lambda: release.wait(timeout=30), release=release.set
+    )
 
     assert repeat.status_code == 409
     assert repeat.json() == {"detail": idempotency.RUNNING}
-    assert answers["first"].status_code == 201
+    assert first.status_code == 201
     assert Post.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
     replay = send(client_for(token), "/posts/", body)
     assert replay["Idempotent-Replayed"] == "true"
-    assert replay.content == answers["first"].content
+    assert replay.content == first.content
 
 
 @pytest.mark.django_db(transaction=True)
@@ -469,33 +481,16 @@ def test_on_sqlite_a_repeat_while_the_first_runs_waits_for_it_and_replays(user, 
         pytest.skip("PostgreSQL answers 409 instead (the test above)")
     skip_without_real_locks()
     token = login(APIClient(), user)["access_token"]
-    inside = threading.Event()
-    keep = idempotency._keep
-
-    def keep_and_hold(**kwargs):
-        keep(**kwargs)
-        inside.set()
-        time.sleep(0.5)  # the repeat starts meanwhile and waits for the database's lock
-
-    monkeypatch.setattr(idempotency, "_keep", keep_and_hold)
     body = {"title": "Hello", "content": "Once only"}
-    answers = {}
 
-    def first():
-        try:
-            answers["first"] = send(client_for(token), "/posts/", body)
-        finally:
-            connection.close()
+    # The repeat starts while the first sleeps and waits for the database's lock.
+    first, repeat = repeat_while_the_first_runs(
+        monkeypatch, token, body, hold=lambda: time.sleep(0.5)
+    )
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    assert inside.wait(timeout=30), "the first request never reached its commit"
-    repeat = send(client_for(token), "/posts/", body)
-    thread.join(timeout=30)
-
-    assert answers["first"].status_code == repeat.status_code == 201
+    assert first.status_code == repeat.status_code == 201
     assert repeat["Idempotent-Replayed"] == "true"
-    assert repeat.content == answers["first"].content
+    assert repeat.content == first.content
     assert Post.objects.count() == 1
 
 

@@ -2,42 +2,37 @@
 and GET /users/me, If-Match on PATCH /users/me; with the read cache off, in local memory and in
 Redis."""
 
-import re
-
 import pytest
 
 from accounts.models import User
-from core import cache
+from core.tests.conditional import (
+    CACHE_MODES,
+    assert_modified,
+    assert_next_tag,
+    assert_not_modified,
+    assert_precondition_failed,
+    assert_strong_etag_twice,
+    etag_of,
+    header_for,
+    serve_reads,
+)
 from posts.tests.factories import PostFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_mode")]
 
-STALE = {"detail": "The resource has changed since you read it"}
-STRONG_TAG = re.compile(r'"[0-9a-f]{24}"')
 NEW_EMAIL = {"email": "renamed@example.com"}
 
 
-@pytest.fixture(params=["no cache", "local memory", "redis"])
+@pytest.fixture(params=CACHE_MODES)
 def cache_mode(request, settings):
     """Each test with the shared read cache off, and on (core/tests/test_cache.py's stores)."""
-    settings.API_CACHE = request.param != "no cache"
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    cache.memory.clear()
-    yield request.param
-    cache.memory.clear()
+    yield from serve_reads(request, settings)
 
 
 @pytest.fixture(params=["me", "by id"])
 def own_path(request, user) -> str:
     """The caller's own profile, by either path."""
     return "/users/me" if request.param == "me" else f"/users/{user.pk}"
-
-
-def etag_of(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, response.content
-    return response["ETag"]
 
 
 def email_of(user) -> str:
@@ -48,11 +43,7 @@ def email_of(user) -> str:
 
 
 def test_get_answers_a_strong_etag_and_the_same_one_again(auth_client, own_path):
-    first = auth_client.get(own_path)
-
-    assert first.status_code == 200
-    assert STRONG_TAG.fullmatch(first["ETag"])
-    assert etag_of(auth_client, own_path) == first["ETag"]
+    assert_strong_etag_twice(auth_client, own_path)
 
 
 @pytest.mark.parametrize(
@@ -61,18 +52,13 @@ def test_get_answers_a_strong_etag_and_the_same_one_again(auth_client, own_path)
 def test_a_matching_if_none_match_is_304_with_no_body_and_the_etag(auth_client, own_path, header):
     tag = etag_of(auth_client, own_path)
 
-    response = auth_client.get(own_path, HTTP_IF_NONE_MATCH=header.format(tag=tag))
-
-    assert response.status_code == 304
-    assert response.content == b""
-    assert response["ETag"] == tag
+    assert_not_modified(auth_client, own_path, tag, if_none_match=header_for(header, tag))
 
 
 @pytest.mark.parametrize("header", ['"0123"', 'W/"0123", "4567"', "not-a-tag"])
 def test_a_stale_if_none_match_is_200_with_the_profile(auth_client, user, own_path, header):
-    response = auth_client.get(own_path, HTTP_IF_NONE_MATCH=header)
+    response = assert_modified(auth_client, own_path, header)
 
-    assert response.status_code == 200
     assert response.json()["id"] == user.pk
 
 
@@ -80,7 +66,7 @@ def test_a_visitor_gets_a_tag_and_a_304_too(api_client, other_user):
     path = f"/users/{other_user.pk}"
     tag = etag_of(api_client, path)
 
-    assert api_client.get(path, HTTP_IF_NONE_MATCH=tag).status_code == 304
+    assert_not_modified(api_client, path, tag)
 
 
 def test_the_tag_is_of_what_each_caller_sees(api_client, auth_client, other_user):
@@ -109,8 +95,8 @@ def test_the_tag_moves_with_each_change_of_the_profile(
     else:
         assert auth_client.post(f"/users/{other_user.pk}/follow").status_code == 201
 
-    assert auth_client.get(own_path, HTTP_IF_NONE_MATCH=old).status_code == 200
-    assert other_client.get(f"/users/{user.pk}", HTTP_IF_NONE_MATCH=old_seen).status_code == 200
+    assert_modified(auth_client, own_path, old)
+    assert_modified(other_client, f"/users/{user.pk}", old_seen)
 
 
 # --- If-Match on PATCH /users/me ---------------------------------------------------------------
@@ -124,8 +110,7 @@ def test_a_change_with_the_current_tag_is_made_and_answers_the_next_get_tag(auth
     assert response.status_code == 200, response.content
     assert response.json()["email"] == NEW_EMAIL["email"]
     assert email_of(user) == NEW_EMAIL["email"]
-    assert response["ETag"] != tag
-    assert response["ETag"] == etag_of(auth_client, "/users/me")
+    assert_next_tag(auth_client, "/users/me", response, old=tag)
 
 
 @pytest.mark.parametrize("meanwhile", ["email", "new follower", "new post"])
@@ -143,34 +128,28 @@ def test_a_stale_tag_is_412_and_changes_nothing(auth_client, other_client, user,
 
     response = auth_client.patch("/users/me", NEW_EMAIL, HTTP_IF_MATCH=stale)
 
-    assert response.status_code == 412
-    assert response.json() == STALE
-    assert email_of(user) == before
+    assert_precondition_failed(response, before=before, after=email_of(user))
 
 
 @pytest.mark.parametrize("header", ["W/{tag}", '"0123"', "{unquoted}", '"0123", W/{tag}'])
 def test_if_match_compares_strongly(auth_client, user, header):
     tag = etag_of(auth_client, "/users/me")
 
-    response = auth_client.patch(
-        "/users/me", NEW_EMAIL, HTTP_IF_MATCH=header.format(tag=tag, unquoted=tag.strip('"'))
-    )
+    response = auth_client.patch("/users/me", NEW_EMAIL, HTTP_IF_MATCH=header_for(header, tag))
 
-    assert response.status_code == 412
-    assert response.json() == STALE
-    assert email_of(user) == user.email
+    assert_precondition_failed(response, before=user.email, after=email_of(user))
 
 
 @pytest.mark.parametrize("header", ["*", '"0123", {tag}', None], ids=["star", "list", "none"])
 def test_star_a_list_naming_the_tag_or_no_header_let_the_change_through(auth_client, user, header):
     tag = etag_of(auth_client, "/users/me")
-    headers = {} if header is None else {"HTTP_IF_MATCH": header.format(tag=tag)}
+    headers = {} if header is None else {"HTTP_IF_MATCH": header_for(header, tag)}
 
     response = auth_client.patch("/users/me", NEW_EMAIL, **headers)
 
     assert response.status_code == 200, response.content
     assert email_of(user) == NEW_EMAIL["email"]
-    assert response["ETag"] == etag_of(auth_client, "/users/me")
+    assert_next_tag(auth_client, "/users/me", response)
 
 
 def test_without_a_token_it_is_the_same_401_whatever_the_tag(api_client):
