@@ -94,6 +94,13 @@ def scenarios(search: str, members: int = MEMBERS, write_share: float = WRITE_SH
             mix=mix_shares(0, (FEED.key,)),
         ),
         Scenario(
+            "profiles",
+            f"profiles: {members} members, any member's profile",
+            "mixed.lua",
+            auth=False,
+            mix=mix_shares(0, ("user_detail",)),
+        ),
+        Scenario(
             "comments",
             f"comments: {members} members, a thread's first 20",
             "mixed.lua",

@@ -1,9 +1,11 @@
 """Profiles (a member with their kept counts, and how the caller stands with them) and the
 home feed.
 
-A profile is read from two cached parts, each retired by the writes that change it: the
-member's own (their `User` fields and counts) and the caller's relation to them (follows both
-ways, and whether a block stands between them). On a miss, one query brings both.
+With the cache on, a profile is read from three cached parts, each retired by the writes that
+change it: the member's own (their `User` fields and counts, shared by every reader), the
+caller's follows both ways (one entry per caller, whichever profiles they open) and the
+caller's blocks (read with their token). So a member browsing many profiles pays a query only
+for a profile nobody opened since it changed. Without the cache, one query brings it all.
 """
 
 from dataclasses import dataclass
@@ -16,55 +18,64 @@ from accounts.models import Block, User
 from accounts.serializers import user_row_out
 from core import cache
 from core.db import CompiledValues
-from posts.entries import posts_out
+from posts.entries import blocked_members, posts_out
 from posts.models import Post
 
 from .models import Follow
 
+# A member with more follows than this (both ways together) is not kept whole in memory: how
+# they stand with another member then comes from a query per profile instead.
+FOLLOWS_CACHED_MAX = 5_000
+TOO_MANY_FOLLOWS = "too many"
+
+
+def member_key(user_id: int) -> str:
+    return f"profile:{user_id}"
+
+
+def follows_key(viewer_id: int) -> str:
+    return f"follows:{viewer_id}"
+
 
 def profile_keys(user_id: int, viewer_id: int | None) -> dict[str, tuple[str, ...]]:
-    """The cache entries a profile is read from: {key: its version names}."""
-    keys = {f"profile:{user_id}": (f"user:{user_id}", f"posts-of:{user_id}", f"graph-of:{user_id}")}
+    """The cache entries a profile is read from besides the caller's blocks: {key: versions}."""
+    keys = {member_key(user_id): (f"user:{user_id}", f"posts-of:{user_id}", f"graph-of:{user_id}")}
     if viewer_id is not None and viewer_id != user_id:
-        keys[f"relation:{viewer_id}:{user_id}"] = (f"graph-of:{viewer_id}",)
+        keys[follows_key(viewer_id)] = (f"graph-of:{viewer_id}",)
     return keys
 
 
 def profile(*, request, viewer, user_id: int) -> dict | None:
     """`user_id`'s `Profile` as `viewer` sees it (an anonymous viewer: no relation), or None."""
+    if not cache.enabled():
+        return profile_from_database(viewer=viewer, user_id=user_id)
     viewer_id = viewer.pk if viewer.is_authenticated else None
-    keys = profile_keys(user_id, viewer_id)
     found = cache.read_many(
-        request, keys, compute_missing=lambda _: _profile_row(keys, user_id, viewer_id)
+        request,
+        profile_keys(user_id, viewer_id),
+        compute_missing=lambda missing: _profile_parts(missing, user_id, viewer_id),
     )
-    return _profile_of(found, viewer=viewer, user_id=user_id)
-
-
-def profile_from_database(*, viewer, user_id: int) -> dict | None:
-    """`profile()` without the cache, as the caller's transaction sees the rows: what a change
-    of one's account compares If-Match with (their row locked) and answers the new ETag of."""
-    viewer_id = viewer.pk if viewer.is_authenticated else None
-    keys = profile_keys(user_id, viewer_id)
-    return _profile_of(_profile_row(keys, user_id, viewer_id), viewer=viewer, user_id=user_id)
-
-
-def _profile_of(found: dict, *, viewer, user_id: int) -> dict | None:
-    """The `Profile` from its parts ({key: value} of `profile_keys`), or None."""
-    viewer_id = viewer.pk if viewer.is_authenticated else None
-    member = found.get(f"profile:{user_id}")
+    member = found[member_key(user_id)]
     if member is None:
         return None
-    if viewer_id is None:
-        relation = None
-    elif viewer_id == user_id:
-        relation = {"following": False, "followed_by": False, "blocked": False}
-    else:
-        relation = found[f"relation:{viewer_id}:{user_id}"]
+    if viewer_id is None or viewer_id == user_id:
+        return profile_out(member, _own_relation(viewer_id), viewer=viewer)
+    follows = found[follows_key(viewer_id)]
+    if follows == TOO_MANY_FOLLOWS:
+        return profile_from_database(viewer=viewer, user_id=user_id)
+    relation = {
+        "following": user_id in follows["following"],
+        "followed_by": user_id in follows["followers"],
+        "blocked": user_id in blocked_members(request, viewer),
+    }
     return profile_out(member, relation, viewer=viewer)
 
 
-def _profile_row(keys, user_id: int, viewer_id: int | None) -> dict:
-    """Both parts of a profile, in one query (compiled once per process)."""
+def profile_from_database(*, viewer, user_id: int) -> dict | None:
+    """`profile()` without the cache, in one query, as the caller's transaction sees the rows:
+    also what a change of one's account compares If-Match with (their row locked) and answers
+    the new ETag of."""
+    viewer_id = viewer.pk if viewer.is_authenticated else None
     related = viewer_id is not None and viewer_id != user_id
     using = router.db_for_read(User)
     found = (
@@ -73,12 +84,50 @@ def _profile_row(keys, user_id: int, viewer_id: int | None) -> dict:
         else _PROFILE(user_id, using=using)
     )
     if not found:
-        return {}
+        return None
     row = found[0]
-    parts = {f"profile:{user_id}": {name: row[name] for name in MEMBER_FIELDS}}
-    if related:
-        parts[f"relation:{viewer_id}:{user_id}"] = {name: row[name] for name in RELATION_FIELDS}
-    return {key: value for key, value in parts.items() if key in keys}
+    member = {name: row[name] for name in MEMBER_FIELDS}
+    relation = (
+        {name: row[name] for name in RELATION_FIELDS} if related else _own_relation(viewer_id)
+    )
+    return profile_out(member, relation, viewer=viewer)
+
+
+def _own_relation(viewer_id: int | None) -> dict | None:
+    """An anonymous reader has no relation; a member stands in none with themselves."""
+    if viewer_id is None:
+        return None
+    return {"following": False, "followed_by": False, "blocked": False}
+
+
+def _profile_parts(missing, user_id: int, viewer_id: int | None) -> dict:
+    """The parts of a profile the cache lacked: the member's row, the caller's follows."""
+    using = router.db_for_read(User)
+    parts = {}
+    if member_key(user_id) in missing:
+        found = _PROFILE(user_id, using=using)
+        parts[member_key(user_id)] = (
+            {name: found[0][name] for name in MEMBER_FIELDS} if found else None
+        )
+    if viewer_id is not None and follows_key(viewer_id) in missing:
+        parts[follows_key(viewer_id)] = _follows_of(viewer_id, using=using)
+    return parts
+
+
+def _follows_of(member_id: int, *, using) -> dict | str:
+    """{"following": ids, "followers": ids} of a member, or TOO_MANY_FOLLOWS."""
+    rows = list(
+        Follow.objects.using(using)
+        .filter(Q(follower_id=member_id) | Q(followee_id=member_id))
+        .order_by()
+        .values_list("follower_id", "followee_id")[: FOLLOWS_CACHED_MAX + 1]
+    )
+    if len(rows) > FOLLOWS_CACHED_MAX:
+        return TOO_MANY_FOLLOWS
+    return {
+        "following": frozenset(followee for follower, followee in rows if follower == member_id),
+        "followers": frozenset(follower for follower, followee in rows if followee == member_id),
+    }
 
 
 MEMBER_FIELDS = (

@@ -180,3 +180,68 @@ def test_cached_profiles_follow_follows_suspensions_and_deletions_at_once(
     assert auth_client.get(path).json()["followers_count"] == 1
     fan.delete()
     assert auth_client.get(path).json()["followers_count"] == 0
+
+
+@pytest.fixture(params=["local memory", "redis"])
+def cached(request, settings):
+    """The read cache on, in this process's memory or in Redis (as in production)."""
+    settings.API_CACHE = True
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    cache.memory.clear()
+
+
+def relation(client, member) -> tuple:
+    body = client.get(f"/users/{member.pk}").json()
+    return body["following"], body["followed_by"], body["posts_count"]
+
+
+def test_cached_relations_follow_every_write_on_either_side(cached, user, auth_client):
+    idol, other = UserFactory(), UserFactory()
+    PostFactory(owner=idol)
+    them = authorize(APIClient(), idol)
+    assert relation(auth_client, idol) == (False, False, 1)  # now cached
+    assert relation(auth_client, other) == (False, False, 0)
+
+    them.post(f"/users/{user.pk}/follow")
+    assert relation(auth_client, idol) == (False, True, 1)
+    auth_client.post(f"/users/{idol.pk}/follow")
+    assert relation(auth_client, idol) == (True, True, 1)
+    assert relation(auth_client, other) == (False, False, 0)
+
+    them.post(f"/users/{user.pk}/block")
+    assert relation(auth_client, idol) == (False, False, 0)
+    them.delete(f"/users/{user.pk}/block")
+    assert relation(auth_client, idol) == (False, False, 1)
+    auth_client.post(f"/users/{other.pk}/follow")
+    assert relation(auth_client, other) == (True, False, 0)
+    assert relation(auth_client, idol) == (False, False, 1)
+
+
+def test_a_member_following_more_than_is_kept_reads_each_relation_from_the_database(
+    cached, monkeypatch, user, auth_client, django_assert_num_queries
+):
+    monkeypatch.setattr("social.selectors.FOLLOWS_CACHED_MAX", 2)
+    followed = [FollowFactory(follower=user).followee for _ in range(3)]
+    stranger = UserFactory()
+
+    assert [relation(auth_client, member)[0] for member in followed] == [True, True, True]
+    assert relation(auth_client, stranger) == (False, False, 0)
+    with django_assert_num_queries(1):  # how they stand: the member's own part is kept
+        assert relation(auth_client, followed[1]) == (True, False, 0)
+    auth_client.delete(f"/users/{followed[0].pk}/follow")
+    assert relation(auth_client, followed[0]) == (False, False, 0)
+    with django_assert_num_queries(0):  # two follows now: kept whole again
+        assert relation(auth_client, followed[1]) == (True, False, 0)
+
+
+def test_a_member_browsing_profiles_pays_a_query_only_for_one_not_yet_read(
+    cached, user, auth_client, django_assert_num_queries
+):
+    first, second = UserFactory(), UserFactory()
+    auth_client.get(f"/users/{first.pk}")  # the token's user, the caller's follows and blocks
+
+    with django_assert_num_queries(1):  # the second member's row: the rest is kept
+        assert auth_client.get(f"/users/{second.pk}").status_code == 200
+    with django_assert_num_queries(0):
+        assert auth_client.get(f"/users/{second.pk}").status_code == 200
