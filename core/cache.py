@@ -252,7 +252,9 @@ class Reader:
             self._want_versions.update(name for name in names if name not in self.versions)
             if key not in self.entries:
                 self._want_entries.add(key)
-        self._want_counters.update(counters or {})
+        self._want_counters.update(
+            (key, seconds) for key, seconds in (counters or {}).items() if key not in self.counts
+        )
 
     def fetch(self) -> None:
         if self._writes != _writes:  # this process wrote since: read every version again
@@ -351,6 +353,10 @@ def member_reads(member_id: int) -> tuple[list[str], dict[str, tuple[str, ...]]]
 
 
 def reader(request) -> Reader:
+    """The request's Reader, kept on Django's request under DRF's: a safe request that runs
+    again on the primary after its replica failed (core.replicas) reuses what it fetched and
+    counts its rates once."""
+    request = getattr(request, "_request", request)
     found = getattr(request, "_cache_reader", None)
     if found is None:
         found = request._cache_reader = Reader()
@@ -382,7 +388,8 @@ def fetch(request) -> None:
 def count(request, key: str, seconds: int) -> int | None:
     """Count one more under `key` (a window of `seconds`), or None if the cache failed.
 
-    Counted already if the request planned it (`want(counters=...)`): then no round trip.
+    Counted already if the request planned it (`want(counters=...)`): then no round trip. Once
+    per request: asked again (the request running again), it answers the same count.
     """
     found = reader(request)
     if key not in found.counts:
@@ -392,7 +399,7 @@ def count(request, key: str, seconds: int) -> int | None:
         except Exception:
             logger.warning("Rate counter failed; letting the request through", exc_info=True)
             return None
-    return found.counts.pop(key, None)
+    return found.counts.get(key)
 
 
 def read_through(request, key: str, *, versions_of: Iterable[str], compute: Callable):

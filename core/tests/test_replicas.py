@@ -305,6 +305,26 @@ def test_a_read_whose_replica_fails_under_it_runs_again_on_the_primary(replica):
     assert time.monotonic() < replicas._replica(ALIAS).down_until  # skipped for a moment
 
 
+@pytest.mark.parametrize("api_cache", [False, True])
+def test_a_read_run_again_on_the_primary_spends_the_rate_once(replica, settings, api_cache):
+    settings.API_CACHE = api_cache  # on: its rates are counted before its first query
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "user": "2/min"},
+    }
+    posts = PostFactory.create_batch(3)
+    member = client_of(UserFactory())
+    replica.catch_up()
+    assert member.get(f"/posts/{posts[0].pk}").status_code == 200  # 1 of 2
+    replica.query("SET search_path TO nowhere")  # the next read fails there, runs again
+
+    with on("default") as on_primary:
+        assert member.get(f"/posts/{posts[1].pk}").status_code == 200  # 2 of 2, counted once
+    assert reads(on_primary.captured_queries)  # it did run again
+    assert member.get(f"/posts/{posts[2].pk}").status_code == 429
+
+
 def test_transactions_the_admin_and_commands_use_the_primary(replica, admin_client):
     replica.catch_up()
     assert router.db_for_read(Post) == "default"  # outside a request: a command, a shell
