@@ -1,11 +1,14 @@
 """Wire shapes of users and tokens. Validation only: no queries, no side effects."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from core.rendering import iso_datetime
-from core.serializers import FormBlanksMixin
+from core.serializers import FormBlanksMixin, StrictCharField
 
 from .models import User
 
@@ -19,7 +22,7 @@ def validate_new_password(password: str, *, user: User) -> str:
     return password
 
 
-class NewPasswordField(serializers.CharField):
+class NewPasswordField(StrictCharField):
     """A password being set. Django's validators judge it (`validate_new_password`); the schema
     says what they ask: the length as minLength, digits only as a pattern, all in words."""
 
@@ -90,19 +93,36 @@ class UserUpdateSerializer(FormBlanksMixin, serializers.Serializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    current_password = StrictCharField(max_length=128, trim_whitespace=False)
     new_password = NewPasswordField()
 
     def validate_new_password(self, value):
         return validate_new_password(value, user=self.context["request"].user)
 
 
+NAMES = {"username", "email"}
+
+
 class LoginSerializer(serializers.Serializer):
     """OAuth2 password flow fields (`username` is the email); JSON may say `email` instead."""
 
-    username = serializers.CharField(max_length=254, required=False, trim_whitespace=True)
-    email = serializers.CharField(max_length=254, required=False, trim_whitespace=True)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    username = StrictCharField(max_length=254, required=False, trim_whitespace=True)
+    email = StrictCharField(max_length=254, required=False, trim_whitespace=True)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+
+    def to_internal_value(self, data):
+        """No email and a bad password: both are reported, as the original's 422 lists every
+        problem (`validate` would never run to say the email is missing)."""
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            named = isinstance(data, Mapping) and any(
+                data.get(name) not in (None, "") for name in ("username", "email")
+            )
+            if named or not isinstance(error.detail, dict) or error.detail.keys() & NAMES:
+                raise
+            required = ErrorDetail("This field is required.", code="required")
+            raise serializers.ValidationError({"username": [required], **error.detail}) from None
 
     def validate(self, attrs):
         email = attrs.get("username") or attrs.get("email")
@@ -118,7 +138,7 @@ class LoginSerializer(serializers.Serializer):
 
 
 class RefreshTokenSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField()
+    refresh_token = StrictCharField()
 
 
 class TokenPairSerializer(serializers.Serializer):

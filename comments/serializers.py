@@ -4,8 +4,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
 from core.rendering import iso_datetime
-from core.serializers import FormBlanksMixin
-from posts.serializers import StrictCharField
+from core.serializers import FormBlanksMixin, StrictCharField
 
 from .models import CONTENT_MAX, Comment
 

@@ -2,8 +2,7 @@
 
 from rest_framework import serializers
 
-from core.serializers import FormBlanksMixin
-from posts.serializers import StrictCharField
+from core.serializers import FormBlanksMixin, StrictCharField
 
 from .models import Report
 

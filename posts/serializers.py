@@ -6,24 +6,9 @@ from rest_framework.utils import html
 
 from accounts.serializers import UserSerializer
 from core.rendering import iso_datetime
-from core.serializers import FormBlanksMixin
+from core.serializers import FormBlanksMixin, StrictCharField
 
 from .models import Post
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers: `"title": 5` is a client's mistake, not the title "5".
-
-    Its length limit counts the text as sent, as the schema's maxLength does; DRF would count
-    it once trimmed, accepting 300 characters of which 255 are not spaces.
-    """
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        if self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
-        return super().to_internal_value(data)
 
 
 class StrictBooleanField(serializers.BooleanField):

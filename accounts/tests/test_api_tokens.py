@@ -182,6 +182,33 @@ def test_login_without_username_returns_422_naming_the_field(db):
     }
 
 
+@pytest.mark.parametrize("body", [{}, {"password": 5}], ids=["nothing", "a number"])
+def test_login_with_neither_field_right_lists_both_problems(db, body):
+    response = APIClient().post("/login", body, format="json")
+
+    assert response.status_code == 422
+    assert [entry["loc"] for entry in response.json()["detail"]] == [
+        ["body", "username"],
+        ["body", "password"],
+    ]
+    assert response.json()["detail"][0]["type"] == "missing"
+
+
+@pytest.mark.parametrize("field", ["username", "email", "password"])
+def test_login_with_a_number_for_text_is_a_422_not_a_failed_login(user, field):
+    body = {"username": user.email, "password": PASSWORD, field: 5}
+    if field == "email":
+        del body["username"]
+
+    response = APIClient().post("/login", body, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", field], "msg": "Not a valid string.", "type": "value_error"}
+    ]
+    assert not OutstandingToken.objects.exists()
+
+
 def test_login_ignores_a_broken_authorization_header(user):
     client = bearer("garbage")
 
@@ -562,6 +589,16 @@ def test_logout_with_an_invalid_refresh_token_returns_401(auth_client):
     response = auth_client.post("/logout", {"refresh_token": "garbage"}, format="json")
 
     assert_401(response)
+
+
+@pytest.mark.parametrize("path", ["/token/refresh", "/logout"])
+def test_a_refresh_token_that_is_not_text_is_a_422(auth_client, path):
+    response = auth_client.post(path, {"refresh_token": 5}, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "refresh_token"], "msg": "Not a valid string.", "type": "value_error"}
+    ]
 
 
 def test_logout_without_the_field_returns_422(auth_client):

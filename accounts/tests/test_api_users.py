@@ -139,6 +139,18 @@ def test_signup_with_password_rejected_by_validators_returns_422_and_creates_not
     assert not User.objects.exists()
 
 
+def test_signup_with_a_number_for_the_password_is_a_422_and_creates_nothing(db):
+    response = APIClient().post(
+        "/users/", {"email": "n@example.com", "password": 40938217356123}, format="json"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "password"], "msg": "Not a valid string.", "type": "value_error"}
+    ]
+    assert not User.objects.exists()
+
+
 def test_signup_with_invalid_email_and_weak_password_reports_both(db):
     response = signup(APIClient(), "nope", password="123")
 
