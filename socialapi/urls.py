@@ -23,7 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The paths the original FastAPI project served its documentation on.
     re_path(
-        r"^openapi\.json$",
+        r"^openapi\.json/?$",
         SpectacularJSONAPIView.as_view(renderer_classes=[OpenApiJsonRenderer2]),  # plain JSON
         name="schema",
     ),

@@ -34,9 +34,9 @@ DOCUMENTED = {
 }
 
 
-@pytest.fixture
-def schema(api_client):
-    response = api_client.get("/openapi.json")
+@pytest.fixture(params=["/openapi.json", "/openapi.json/"])
+def schema(request, api_client):
+    response = api_client.get(request.param)  # every path with and without a trailing slash
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     return json.loads(response.content)
