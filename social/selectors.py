@@ -18,7 +18,7 @@ from accounts.models import Block, User
 from accounts.serializers import user_row_out
 from core import cache
 from core.db import CompiledValues
-from posts.entries import blocked_members, post_entry_keys, posts_out
+from posts.entries import blocked_members, posts_out
 from posts.models import Post
 
 from .models import Follow
@@ -206,18 +206,6 @@ def follow_count(user_id: int, direction: str) -> int | None:
     return None if found is None else found["n"]
 
 
-# Each member's first feed page as this process last found it: which posts to want from the
-# cache in the round trip that brings the caller, before the query says which posts they are.
-# A hint only: the page is always the query's; a wrong hint costs one more round trip.
-_first_pages = cache.LRU(10_000)
-
-
-def plan_feed(request, member_id: int) -> None:
-    """Want the posts of the member's first feed page, as this process last saw it."""
-    if (ids := _first_pages.get(member_id)) is not None:
-        cache.want(request, entries=post_entry_keys(ids))
-
-
 def feed(*, request, user, paginator) -> tuple[list[dict], tuple | None]:
     """A page of `user`'s home feed as `PostOut`, and the place of its last row if more follow.
 
@@ -236,10 +224,7 @@ def feed(*, request, user, paginator) -> tuple[list[dict], tuple | None]:
         posts = paginator.before_filter(_feed_posts(user))
         rows = list(posts.values_list("created_at", "id")[:size])
     page, more = rows[: paginator.limit], len(rows) > paginator.limit
-    ids = [pk for _, pk in page]
-    if paginator.before is None:
-        _first_pages.put(user.pk, ids)
-    out = posts_out(request=request, user=user, ids=ids)
+    out = posts_out(request=request, user=user, ids=[pk for _, pk in page])
     return out, (page[-1] if more else None)
 
 

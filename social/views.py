@@ -319,10 +319,6 @@ class BlocksView(MemberListView):
 class FeedView(APIView):
     """The caller's home feed: the posts of whom they follow, and their own, newest first."""
 
-    def plan_reads(self, request, member_id):
-        if member_id is not None and "before" not in request.query_params:
-            selectors.plan_feed(request, member_id)
-
     @extend_schema(
         summary="Your home feed",
         tags=["graph"],

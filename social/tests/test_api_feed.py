@@ -158,24 +158,3 @@ def test_a_feed_page_costs_three_queries_whatever_its_size(
         response = client.get(f"/feed?limit={limit}")
 
     assert len(response.json()) == limit
-
-
-def test_a_first_page_read_again_brings_its_posts_with_the_caller_and_stays_exact(
-    request, user, auth_client, monkeypatch
-):
-    if request.node.callspec.params["_cache"] != "redis":
-        pytest.skip("round trips to Redis")
-    idol = FollowFactory(follower=user).followee
-    older = PostFactory(owner=idol)
-    auth_client.get("/feed")  # this process learns which posts the page holds
-    round_trips = []
-    batch = cache._RedisStore.batch
-    monkeypatch.setattr(
-        cache._RedisStore, "batch", lambda *args: round_trips.append(1) or batch(*args)
-    )
-
-    assert ids_of(auth_client.get("/feed")) == [older.pk]
-    assert len(round_trips) == 1  # the caller, their likes and the page's posts at once
-
-    newer = PostFactory(owner=idol)  # what the process remembers is now wrong: only a hint
-    assert ids_of(auth_client.get("/feed")) == [newer.pk, older.pk]
