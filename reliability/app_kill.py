@@ -9,7 +9,9 @@ starts it again (and reloads nginx), and the load goes on for --after-up s more.
   dead instance before it has seen that connection close; its error log says which). nginx
   never passes a POST on once sent, so such a write is lost to the client, not done twice;
 - from 1 s after the kill until `up` starts the surviving instance answers every request
-  (nginx's access log), every member reads back what it wrote, no acknowledged write is lost;
+  (nginx's access log), every member reads back what it wrote, no acknowledged write is lost
+  or doubled: the load retries each failed POST under its Idempotency-Key (members.py), and
+  reports how the writes of those that failed at the kill ended, by key;
 - after `up`, the restarted instance answers at least --min-share of the requests again.
 """
 
@@ -28,6 +30,8 @@ from reliability.common import log
 from reliability.member_report import (
     by_method,
     checks_line,
+    expected_4xx,
+    member_problems,
     method_lines,
     unexpected_4xx,
     verify_member_writes,
@@ -96,6 +100,9 @@ def app_kill(ctx: Context) -> tuple[str, list[str]]:
     in_flight = [s for s in posts_failed if s.started <= kill_at <= s.ended]
     just_after = [s for s in posts_failed if kill_at < s.started <= kill_at + args.grace]
     post_failed_late = [s for s in posts_failed if s not in in_flight and s not in just_after]
+    # The logical writes (by key) of the POSTs that failed at the kill, and how they ended.
+    keys = {s.key for s in in_flight + just_after}
+    kill_writes = [w for w in load.writes if w.key in keys]
     writes = verify_member_writes(load, cluster_load.connect)
 
     before = upstream_line(observe.access_entries(start_mark, ev["mark_kill"]))
@@ -115,14 +122,7 @@ def app_kill(ctx: Context) -> tuple[str, list[str]]:
         problems.append(f"{len(post_failed_late)} POSTs failed that were not in flight at the kill")
     if on_dead:
         problems.append(f"{len(on_dead)} requests answered by {victim} while it was dead")
-    surprises = unexpected_4xx(load)
-    if surprises:
-        problems.append(f"{surprises} unexpected 4xx answers")
-    violations = sum(c.outcome == "violation" for c in load.checks)
-    if violations:
-        problems.append(f"{violations} read-your-writes violations")
-    if writes["lost_writes"]:
-        problems.append(f"{writes['lost_writes']} lost writes")
+    problems += member_problems(load, writes)
     if ev.get("up_rc") != 0:
         problems.append(f"deploy/cluster.py up exited {ev.get('up_rc')}")
     if victim_share < args.min_share:
@@ -152,11 +152,17 @@ def app_kill(ctx: Context) -> tuple[str, list[str]]:
             f"failed POSTs: {len(posts_failed)}: {len(in_flight)} in flight at the kill, "
             f"{len(just_after)} sent within {args.grace} s after it, {len(post_failed_late)} "
             f"later" + (f" ({post_detail}, relative to the kill)" if post_detail else ""),
+            f"their logical writes (by Idempotency-Key): {len(kill_writes)}, "
+            f"{sum(w.tries > 1 for w in kill_writes)} retried, "
+            f"{sum(w.acked for w in kill_writes)} acknowledged in the end "
+            f"({sum(w.acked and w.replayed for w in kill_writes)} by a replay: the first try had "
+            f"had its effect), {sum(not w.acked for w in kill_writes)} not "
+            f"({', '.join(_answer(w.status) for w in kill_writes if not w.acked) or 'none'})",
             "nginx's error log from the kill on: "
             + ("; ".join(f"{k} x{v}" for k, v in nginx_errors.items()) or "nothing"),
-            f"4xx: {load.expected_4xx} expected (a deleted post read back, a DELETE retried "
-            f"after its first attempt deleted: {load.deletes_found_gone}), "
-            f"{unexpected_4xx(load)} unexpected",
+            f'4xx: {expected_4xx(load)} expected (a deleted post read back, a 409 "still '
+            f'running" to a retried POST, a DELETE retried after its first attempt deleted: '
+            f"{load.deletes_found_gone}), {unexpected_4xx(load)} unexpected",
             "",
             "by second (how the requests that ended in it ended):",
             timeline(samples, load.seconds, kill_at - 2, kill_at + 3, marks),
@@ -195,6 +201,10 @@ def metrics_dirs(pids: list[int]) -> set[Path]:
 
 def _method(sample) -> str:
     return METHOD[sample.endpoint]
+
+
+def _answer(status: int | None) -> str:
+    return "no answer" if status is None else str(status)
 
 
 def _statuses(rows: list[dict]) -> str:

@@ -30,7 +30,14 @@ from bench.common import HarnessError  # noqa: E402
 from reliability import run  # noqa: E402
 from reliability.common import DSN, log  # noqa: E402
 from reliability.load import Load  # noqa: E402
-from reliability.report import endpoint_table, tally, timeline, window_rates  # noqa: E402
+from reliability.report import (  # noqa: E402
+    endpoint_table,
+    failure_problems,
+    tally,
+    timeline,
+    unexpected_4xx_problems,
+    window_rates,
+)
 from reliability.server import server_log_line, worker_pids  # noqa: E402
 from reliability.writes import (  # noqa: E402
     verify_writes,
@@ -105,9 +112,7 @@ def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
     )
     client_errors = sum(n for code, n in totals["statuses"].items() if 400 <= code < 500)
 
-    problems = []
-    if client_errors > resolving + totals["running"]:
-        problems.append(f"{client_errors - resolving - totals['running']} unexpected 4xx")
+    problems = unexpected_4xx_problems(client_errors - resolving - totals["running"])
     if not outage:
         problems.append("no request fell wholly inside the outage: nothing was observed")
     if outage_bad:
@@ -116,15 +121,13 @@ def db_fault(ctx: run.Context) -> tuple[str, list[str]]:
         problems.append(f"{five_hundreds} 5xx other than 503")
     if any(s.status == 503 and not (s.json_detail and s.retry_after) for s in samples):
         problems.append("a 503 without a JSON detail or Retry-After")
-    if totals["socket_errors"]:
-        problems.append(f"{totals['socket_errors']} socket errors {totals['errors']} (hangs?)")
+    problems += failure_problems(totals, server_errors=False)  # 503s allowed: above
     if recovery > args.max_recovery:
         problems.append(
             f"recovered {recovery:.2f} s after PostgreSQL was back (> {args.max_recovery})"
         )
     problems += writes_problems(writes)
-    if ctx.server.process.poll() is not None:
-        problems.append("gunicorn's master died")
+    # A dead master: run.py's own "gunicorn exited" problem, for every check.
 
     summary = "\n".join(
         [

@@ -54,6 +54,7 @@ class Sample:
     retry_after_s: float | None = None  # Retry-After's seconds, when it has a number
     replayed: bool = False  # Idempotent-Replayed: true, the first answer to the key again
     running: bool = False  # 409: the key's first request is still running (retried)
+    key: str | None = None  # a keyed write's Idempotency-Key (keyed.py): its Write
 
     @property
     def ok(self) -> bool:
@@ -254,6 +255,7 @@ class Load:
         while True:
             write.tries += 1
             sample, payload = await self.send(session, write.endpoint, "POST", path, body, headers)
+            sample.key = write.key
             write.status, write.replayed = sample.status, sample.replayed
             write.running = sample.running
             delay = retry_delay(sample, write, self.now() - write.started, self.timeout)

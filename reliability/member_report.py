@@ -1,9 +1,12 @@
 """What the members' load (members.py) shows: its read-backs, its failures by method, and
-whether every write it had acknowledged is in the database afterwards."""
+whether every write it had acknowledged is in the database afterwards, once."""
 
 from __future__ import annotations
 
+from reliability.keyed import writes_tally
 from reliability.members import METHOD, Check, MemberLoad
+from reliability.report import unexpected_4xx_problems
+from reliability.writes import keyed_line, lost_problems
 
 
 def check_counts(checks: list[Check]) -> dict:
@@ -22,6 +25,8 @@ def verify_member_writes(load: MemberLoad, connect) -> dict:
         if title is not None
     }
     votes = {(m.id, p): state for m in load.members for p, state in m.votes.items()}
+    # Each acknowledged create's title, as sent (a later edit changes the post's, not a twin's).
+    acked_titles = [w.mark for w in load.writes if w.endpoint == "create" and w.acked]
     known_votes = {key: state for key, state in votes.items() if state is not None}
     with connect() as conn:
         titles = dict(
@@ -43,6 +48,12 @@ def verify_member_writes(load: MemberLoad, connect) -> dict:
                 [list(load.comments)],
             )
         }
+        # A post with an acknowledged create's title but not its id: that create ran twice.
+        twins = conn.execute(
+            "SELECT count(*) FROM posts_post WHERE title = ANY(%s::text[]) "
+            "AND NOT id = ANY(%s::bigint[])",
+            [acked_titles, list(load.created)],
+        ).fetchone()[0]
     posts_missing = [p for p, t in expected_titles.items() if p not in titles]
     titles_wrong = [p for p, t in expected_titles.items() if p in titles and titles[p] != t]
     deleted_present = [p for p in load.deleted if p in titles]
@@ -59,6 +70,7 @@ def verify_member_writes(load: MemberLoad, connect) -> dict:
         + len(load.vote_contradictions)
     )
     return {
+        **writes_tally(load.writes),
         "posts_acked": len(load.created),
         "edits_checked": len(expected_titles),
         "deletes_acked": len(load.deleted),
@@ -71,15 +83,22 @@ def verify_member_writes(load: MemberLoad, connect) -> dict:
         "comments_missing": comments_missing,
         "contradictions": load.vote_contradictions,
         "lost_writes": lost,
+        "post_duplicates": twins,
+        "vote_duplicates": load.vote_duplicates,
+        "duplicates": twins + load.vote_duplicates,
     }
 
 
 def writes_line(check: dict) -> str:
     line = (
-        f"acknowledged writes in the database: {check['posts_acked']:,} posts created, "
+        keyed_line(check)
+        + "\n"
+        + f"acknowledged writes in the database: {check['posts_acked']:,} posts created, "
         f"{check['deletes_acked']:,} deleted, {check['comments_acked']:,} comments; final titles "
         f"of {check['edits_checked']:,} live posts and the state of {check['votes_checked']:,} "
-        f"votes compared: {check['lost_writes']} lost"
+        f"votes compared: {check['lost_writes']} lost; duplicates: {check['duplicates']} (posts "
+        f"with an acknowledged create's title beyond its own {check['post_duplicates']}, "
+        f"toggles run twice under one key {check['vote_duplicates']})"
     )
     for name in (
         "posts_missing",
@@ -94,10 +113,37 @@ def writes_line(check: dict) -> str:
     return line
 
 
+def expected_4xx(load: MemberLoad) -> int:
+    """4xx answers the load expects: its own count (a deleted post read back, a vote or DELETE
+    whose earlier attempt got no answer but happened) and the 409 "still running" answers to a
+    retried write, which it retries again under the write's key."""
+    return load.expected_4xx + sum(s.running for s in load.samples)
+
+
 def unexpected_4xx(load: MemberLoad) -> int:
-    """4xx answers beyond those the load expects (a throttle's 429, a 404 of its own post)."""
+    """4xx answers beyond those the load expects (expected_4xx)."""
     answered = sum(s.status is not None and 400 <= s.status < 500 for s in load.samples)
-    return answered - load.expected_4xx
+    return answered - expected_4xx(load)
+
+
+def answers_line(load: MemberLoad, totals: dict) -> str:
+    """Statuses, failures and 4xx of the whole run (`totals`: report.tally's)."""
+    return (
+        f"statuses {totals['statuses']}; 5xx {totals['server_errors']}; socket errors "
+        f"{totals['socket_errors']}; 4xx: {expected_4xx(load)} expected (deleted posts read "
+        f'back, 409 "still running" to a retried POST), {unexpected_4xx(load)} unexpected'
+    )
+
+
+def member_problems(load: MemberLoad, writes: dict) -> list[str]:
+    """What fails every check of the members' load: a 4xx it did not expect, a read-back that
+    did not show the member's own write, an acknowledged write lost or doubled (`writes`:
+    verify_member_writes')."""
+    problems = unexpected_4xx_problems(unexpected_4xx(load))
+    violations = check_counts(load.checks)["violation"]
+    if violations:
+        problems.append(f"{violations} read-your-writes violations")
+    return problems + lost_problems(writes)
 
 
 def by_method(samples) -> dict[str, dict]:

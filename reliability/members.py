@@ -7,6 +7,9 @@ an edit or a delete of one of its own, a vote toggled in its pool, a comment on 
 and then at once reads that write back: the post, a search of the list, its profile's count,
 its feed, the thread. A read that does not show the member's own acknowledged write is a
 violation. Every request is a Sample, as in load.py, so every failure is counted exactly.
+Each POST (a post, a vote, a comment) is a logical write under its own Idempotency-Key, retried
+under it until an answer settles it (Load.write, keyed.py), as load.py's are; PUT and DELETE are
+idempotent by themselves and sent once.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 
 from bench.probe import BENCH_TITLE_PREFIX, read_lines
 from reliability.common import TITLE_PREFIX
+from reliability.keyed import Write, retryable
 from reliability.load import Endpoint, Load
 
 ENDPOINTS = (
@@ -89,6 +93,8 @@ class MemberLoad(Load):
         # earlier attempt got no answer but happened.
         self.expected_4xx = 0
         self.vote_contradictions: list[str] = []
+        # A retried toggle that ran again where its first try had had its effect.
+        self.vote_duplicates = 0
 
     async def _client(self, session, index: int, seconds: float) -> None:
         rng = random.Random(f"{self.seed}-{index}")
@@ -126,10 +132,11 @@ class MemberLoad(Load):
         m.made += 1
         title = f"{TITLE_PREFIX}{self.tag} m{m.id}-n{m.made}:"
         body = {"title": title, "content": CONTENT, "published": True}
-        sample, payload = await self.send(session, "create", "POST", "/posts/", body, m.headers)
+        write = Write("create", self.now(), mark=title)
+        sample, payload = await self.write(session, write, "/posts/", body, m.headers)
         post_id = payload.get("id") if isinstance(payload, dict) else None
         if sample.status != 201 or not isinstance(post_id, int):
-            if sample.failed:
+            if retryable(sample):
                 m.posts_count = None  # it may have been made
             return
         m.posts[post_id] = title
@@ -189,29 +196,40 @@ class MemberLoad(Load):
         before = m.votes.get(post_id, False)
         direction = 0 if before else 1
         body = {"post_id": post_id, "dir": direction}
-        sample, payload = await self.send(session, "vote", "POST", "/vote/", body, m.headers)
+        write = Write("vote", self.now())
+        sample, payload = await self.write(session, write, "/vote/", body, m.headers)
         detail = str(payload.get("detail", "")) if isinstance(payload, dict) else ""
+        # Sent more than once and not answered by a replay: an answer that contradicts the
+        # known state means the toggle ran twice under one key, not a lost write (load.py's).
+        retried = write.tries > 1 and not sample.replayed
         if sample.status == 201:
             m.votes[post_id] = direction == 1
             await self._post_back(session, m, post_id, voted=direction == 1)
+        elif retryable(sample):  # no answer, a 5xx or "still running" after the last retry
+            m.votes[post_id] = None
         elif sample.status == 409 and direction == 1:
             self.expected_4xx += before is None
             if before is False:
-                self.vote_contradictions.append(f"member {m.id} post {post_id}: 409 on a vote")
+                self._contradicted(retried, f"member {m.id} post {post_id}: 409 on a vote")
             m.votes[post_id] = True
         elif sample.status == 404 and direction == 0 and "vote" in detail.lower():
             self.expected_4xx += before is None
             if before is True:
-                self.vote_contradictions.append(f"member {m.id} post {post_id}: vote gone")
+                self._contradicted(retried, f"member {m.id} post {post_id}: vote gone")
             m.votes[post_id] = False
-        elif sample.failed:
-            m.votes[post_id] = None
+
+    def _contradicted(self, retried: bool, what: str) -> None:
+        if retried:
+            self.vote_duplicates += 1
+        else:
+            self.vote_contradictions.append(what)
 
     async def _comment(self, session, m: Member, rng) -> None:
         post_id = rng.choice(list(m.posts))
         body = {"content": f"{BENCH_TITLE_PREFIX}comment by member {m.id} under load"}
         path = f"/posts/{post_id}/comments"
-        sample, payload = await self.send(session, "comment", "POST", path, body, m.headers)
+        write = Write("comment", self.now())
+        sample, payload = await self.write(session, write, path, body, m.headers)
         comment_id = payload.get("id") if isinstance(payload, dict) else None
         if sample.status == 201 and isinstance(comment_id, int):
             self.comments[comment_id] = post_id

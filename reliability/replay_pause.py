@@ -28,9 +28,15 @@ from deploy.postgres import MAIN_PORT, psql
 from reliability import cluster_load, observe
 from reliability.cluster_load import DATABASE, Context, cluster
 from reliability.common import TITLE_PREFIX, log
-from reliability.member_report import checks_line, unexpected_4xx, verify_member_writes, writes_line
+from reliability.member_report import (
+    answers_line,
+    checks_line,
+    member_problems,
+    verify_member_writes,
+    writes_line,
+)
 from reliability.members import ENDPOINTS, MemberLoad
-from reliability.report import endpoint_table, tally
+from reliability.report import endpoint_table, failure_problems, tally
 
 REPLICA, PRIMARY = cluster.REPLICA_PORT, MAIN_PORT
 
@@ -87,20 +93,12 @@ def replay_pause(ctx: Context) -> tuple[str, list[str]]:
     }
     scraper.t0 = load.t0
 
-    problems = []
-    if unexpected_4xx(load):
-        problems.append(f"{unexpected_4xx(load)} unexpected 4xx answers")
-    violations = sum(c.outcome == "violation" for c in load.checks)
-    if violations:
-        problems.append(f"{violations} read-your-writes violations")
+    problems = member_problems(load, writes)
     if compared["mismatches"]:
         problems.append(f"{len(compared['mismatches'])} cached reads differ from the truth")
     if lag["bytes_behind"] <= 0:
         problems.append("the replica was not behind at the end of the pause")
-    if totals["server_errors"] or totals["socket_errors"]:
-        problems.append(f"{totals['server_errors']} 5xx, {totals['socket_errors']} socket errors")
-    if writes["lost_writes"]:
-        problems.append(f"{writes['lost_writes']} lost writes")
+    problems += failure_problems(totals)
 
     lines = []
     for name, (start, end) in phases.items():
@@ -116,9 +114,7 @@ def replay_pause(ctx: Context) -> tuple[str, list[str]]:
             "",
             endpoint_table(load.samples, load.seconds, ENDPOINTS),
             "",
-            f"statuses {totals['statuses']}; 5xx {totals['server_errors']}; socket errors "
-            f"{totals['socket_errors']}; 4xx: {load.expected_4xx} expected (deleted posts read "
-            f"back), {unexpected_4xx(load)} unexpected",
+            answers_line(load, totals),
             f"the replica at the end of the pause ({lag['state']}): replayed {lag['replica_lsn']}, "
             f"the primary at {lag['primary_lsn']}: {lag['bytes_behind']:,} bytes of WAL behind; "
             f"the run's posts: {lag['primary_posts']:,} on the primary, {lag['replica_posts']:,} "

@@ -18,9 +18,15 @@ import asyncio
 from reliability import cluster_load, observe
 from reliability.cluster_load import Context, cluster
 from reliability.common import log
-from reliability.member_report import checks_line, unexpected_4xx, verify_member_writes, writes_line
+from reliability.member_report import (
+    answers_line,
+    checks_line,
+    member_problems,
+    verify_member_writes,
+    writes_line,
+)
 from reliability.members import ENDPOINTS
-from reliability.report import endpoint_table, tally
+from reliability.report import endpoint_table, failure_problems, tally
 
 MAX_SWITCH_SECONDS = 2.0
 PRIMARY, REPLICA = "default", "replica_1"
@@ -89,17 +95,10 @@ def replica_stop(ctx: Context) -> tuple[str, list[str]]:
         problems.append(f"replica queries grew until {switch_s:.2f} s after the stop (> 2 s)")
     if per_request_down <= per_request_before:
         problems.append("the primary did not take the reads over (no more queries per request)")
-    if totals["server_errors"] or totals["socket_errors"]:
-        problems.append(f"{totals['server_errors']} 5xx, {totals['socket_errors']} socket errors")
+    problems += failure_problems(totals)
     if resumed is None:
         problems.append("reads did not come back to the replica before the load ended")
-    if unexpected_4xx(load):
-        problems.append(f"{unexpected_4xx(load)} unexpected 4xx answers")
-    violations = sum(c.outcome == "violation" for c in load.checks)
-    if violations:
-        problems.append(f"{violations} read-your-writes violations")
-    if writes["lost_writes"]:
-        problems.append(f"{writes['lost_writes']} lost writes")
+    problems += member_problems(load, writes)
 
     def since(t, ref):
         return f"{t - ref:+.2f} s" if t is not None else "never"
@@ -121,9 +120,7 @@ def replica_stop(ctx: Context) -> tuple[str, list[str]]:
             "",
             endpoint_table(load.samples, load.seconds, ENDPOINTS),
             "",
-            f"statuses {totals['statuses']}; 5xx {totals['server_errors']}; socket errors "
-            f"{totals['socket_errors']}; 4xx: {load.expected_4xx} expected (deleted posts read "
-            f"back), {unexpected_4xx(load)} unexpected",
+            answers_line(load, totals),
             "queries/s from /metrics (primary | replica), and per request:",
             window("5 s before the stop", before, 5, req_before),
             window("down (from stop + 2 s)", down, start - stop - MAX_SWITCH_SECONDS, req_down),

@@ -63,6 +63,28 @@ def tally(samples: list[Sample]) -> dict:
     }
 
 
+def client_errors(totals: dict) -> int:
+    """Answers neither 2xx nor 5xx (a tally's), less the 409 "still running" answers to a
+    retried write, which the load retries under its key: the 4xx of a load that expects none."""
+    return totals["non_2xx"] - totals["server_errors"] - totals["running"]
+
+
+def unexpected_4xx_problems(count: int) -> list[str]:
+    """What fails a check: 4xx answers beyond those it expects (each check counts its own)."""
+    return [f"{count} unexpected 4xx answers"] if count > 0 else []
+
+
+def failure_problems(totals: dict, *, server_errors: bool = True) -> list[str]:
+    """What fails a check that allows no failed request (a tally's): a socket error, or a 5xx
+    unless `server_errors` is False (a check with its own rule for them, such as 503s)."""
+    problems = []
+    if server_errors and totals["server_errors"]:
+        problems.append(f"{totals['server_errors']} 5xx answers")
+    if totals["socket_errors"]:
+        problems.append(f"{totals['socket_errors']} socket errors {totals['errors']}")
+    return problems
+
+
 def per_second(samples: list[Sample], seconds: float) -> list[Counter]:
     """Outcomes by the second in which each request ended: 'ok', a status, or an error."""
     buckets = [Counter() for _ in range(int(seconds) + 1)]

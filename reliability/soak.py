@@ -20,7 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.servers import server_log_summary  # noqa: E402
 from reliability import run  # noqa: E402
 from reliability.common import log  # noqa: E402
-from reliability.report import endpoint_table, per_second, tally, window_rates  # noqa: E402
+from reliability.report import (  # noqa: E402
+    client_errors,
+    endpoint_table,
+    failure_problems,
+    per_second,
+    tally,
+    unexpected_4xx_problems,
+    window_rates,
+)
 from reliability.server import server_log_line  # noqa: E402
 from reliability.writes import (  # noqa: E402
     verify_writes,
@@ -45,13 +53,8 @@ def soak(ctx: run.Context) -> tuple[str, list[str]]:
     problems = []
     if not totals["requests"]:
         problems.append("no request was sent")
-    if totals["socket_errors"]:
-        problems.append(f"{totals['socket_errors']} socket errors {totals['errors']}")
-    if totals["server_errors"]:
-        problems.append(f"{totals['server_errors']} 5xx responses")
-    client_errors = totals["non_2xx"] - totals["server_errors"] - totals["running"]
-    if client_errors:
-        problems.append(f"{client_errors} 4xx responses (expected none)")
+    problems += failure_problems(totals)
+    problems += unexpected_4xx_problems(client_errors(totals))
     problems += writes_problems(writes)
     if server_log["error_lines"] or server_log["worker_timeouts"]:
         problems.append(

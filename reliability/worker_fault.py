@@ -29,7 +29,15 @@ from bench.common import HarnessError  # noqa: E402
 from reliability import run  # noqa: E402
 from reliability.common import log  # noqa: E402
 from reliability.load import Load  # noqa: E402
-from reliability.report import endpoint_table, per_second, tally, timeline, window_rates  # noqa: E402
+from reliability.report import (  # noqa: E402
+    client_errors,
+    endpoint_table,
+    per_second,
+    tally,
+    timeline,
+    unexpected_4xx_problems,
+    window_rates,
+)
 from reliability.server import server_log_line, worker_pids  # noqa: E402
 from reliability.writes import (  # noqa: E402
     verify_writes,
@@ -102,12 +110,9 @@ def worker_fault(ctx: run.Context) -> tuple[str, list[str]]:
         problems.append(
             f"throughput after the kill {share:.0%} of before (< {args.min_throughput:.0%})"
         )
-    client_errors = totals["non_2xx"] - totals["server_errors"] - totals["running"]
-    if client_errors:
-        problems.append(f"{client_errors} 4xx responses (expected none)")
+    problems += unexpected_4xx_problems(client_errors(totals))
     problems += writes_problems(writes)
-    if ctx.server.process.poll() is not None:
-        problems.append("gunicorn's master died")
+    # A dead master: run.py's own "gunicorn exited" problem, for every check.
 
     failures = ", ".join(
         f"{s.endpoint} {s.error or s.status} (began {s.started:.2f} s, ended {s.ended:.2f} s)"

@@ -92,13 +92,19 @@ def verify_writes(load: Load) -> dict:
     }
 
 
-def writes_problems(check: dict) -> list[str]:
-    """What fails a check: a write lost or doubled, or a key the server did not keep."""
+def lost_problems(check: dict) -> list[str]:
+    """What fails any check (this module's or member_report.py's): a write lost or doubled."""
     problems = []
     if check["lost_writes"]:
         problems.append(f"{check['lost_writes']} lost writes")
     if check["duplicates"]:
         problems.append(f"{check['duplicates']} duplicate writes")
+    return problems
+
+
+def writes_problems(check: dict) -> list[str]:
+    """What fails a check: a write lost or doubled, or a key the server did not keep."""
+    problems = lost_problems(check)
     if check["keys_not_kept"]:
         problems.append(f"{len(check['keys_not_kept'])} acknowledged keys not kept as answered")
     if check["posts_unknown"]:
@@ -106,12 +112,19 @@ def writes_problems(check: dict) -> list[str]:
     return problems
 
 
-def writes_report(check: dict) -> str:
-    lines = [
+def keyed_line(check: dict) -> str:
+    """The keyed writes (keyed.writes_tally's figures): sent, retried, replayed, settled."""
+    return (
         f"logical writes: {check['logical_writes']:,} (each POST under its own Idempotency-Key); "
         f"retries sent: {check['retries_sent']:,} (for {check['retried_writes']:,} writes); "
         f"replays received: {check['replays']:,}; acknowledged: {check['acknowledged']:,}; "
-        f"unsettled after retries: {check['unsettled']}",
+        f"unsettled after retries: {check['unsettled']}"
+    )
+
+
+def writes_report(check: dict) -> str:
+    lines = [
+        keyed_line(check),
         f"acknowledged writes: {check['acked_writes']:,} ({check['posts_acked']:,} posts created, "
         f"{check['votes_acked']:,} votes, {check['unvotes_acked']:,} unvotes); keys kept with the "
         f"answer acted on: {check['acknowledged'] - len(check['keys_not_kept']):,} of "
