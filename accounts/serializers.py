@@ -116,11 +116,8 @@ class LoginSerializer(serializers.Serializer):
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError as error:
-            named = isinstance(data, Mapping) and any(
-                data.get(name) not in (None, "") for name in ("username", "email")
-            )
-            if named or not isinstance(error.detail, dict) or error.detail.keys() & NAMES:
-                raise
+            if not isinstance(data, Mapping) or any(data.get(name) for name in NAMES):
+                raise  # not an object at all, or an email was sent: its problem, if any, is said
             required = ErrorDetail("This field is required.", code="required")
             raise serializers.ValidationError({"username": [required], **error.detail}) from None
 
