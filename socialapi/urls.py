@@ -27,8 +27,18 @@ urlpatterns = [
         SpectacularJSONAPIView.as_view(renderer_classes=[OpenApiJsonRenderer2]),  # plain JSON
         name="schema",
     ),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The pages are a template each, never throttled: their errors would be HTML, and the schema
+    # they load is throttled, with JSON errors.
+    re_path(
+        r"^docs/?$",
+        SpectacularSwaggerView.as_view(url_name="schema", throttle_classes=[]),
+        name="docs",
+    ),
+    re_path(
+        r"^redoc/?$",
+        SpectacularRedocView.as_view(url_name="schema", throttle_classes=[]),
+        name="redoc",
+    ),
     path("api-auth/", include("rest_framework.urls")),  # log-in link of the browsable API
     path("", include("social.urls")),  # first: its profiles answer GET /users/{id} and /users/me
     path("", include("accounts.urls")),

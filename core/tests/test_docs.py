@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
+from rest_framework.test import APIClient
 
 from core.schema import EMAIL_PATTERN, SPACES
 
@@ -86,6 +87,22 @@ def test_docs_pages_load_only_assets_we_serve(api_client, path):
     external = re.findall(r"""(?:src|href)=["'](https?:)?//""", html)
     assert external == [], "a docs page links an asset from another host"
     assert "fonts.googleapis" not in html
+
+
+def test_the_docs_pages_are_not_throttled_and_the_schema_is_with_a_json_429(settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "anon": "1/min", "user": "1/min"},
+    }
+    client = APIClient()
+
+    assert [client.get(path).status_code for path in ("/docs", "/redoc", "/docs")] == [200] * 3
+    assert client.get("/openapi.json").status_code == 200
+    throttled = client.get("/openapi.json")
+    assert throttled.status_code == 429
+    assert throttled["Content-Type"] == "application/json"
+    assert throttled.json()["detail"].startswith("Request was throttled.")
 
 
 # The schema says exactly what the server reads (core/tests/test_fuzz_schema.py checks it live).
