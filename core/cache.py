@@ -31,18 +31,16 @@ to the database and rate counters let requests through.
 
 import hashlib
 import logging
-import os
-import pickle
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import transaction
 
 from core import metrics, replicas
+from core.cache_store import ENTRY_PREFIX, store
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +95,6 @@ _writes = 0
 
 
 VERSION_PREFIX = "cache:version:"
-# The number moves when an entry's shape changes: a new release never reads an older one's.
-ENTRY_PREFIX = "cache:entry:3:"
 
 
 def _version_key(name: str) -> str:
@@ -111,114 +107,6 @@ def _entry_key(key: str) -> str:
 
 def _new_version() -> int:
     return secrets.randbits(62)
-
-
-# --- the store: Redis through one pipeline, or any Django cache --------------------------------
-
-
-class _RedisStore:
-    """Commands sent together on a connection of django-redis's pool: one round trip a batch.
-
-    Through Django's cache API each read and each counter is a round trip of its own (and
-    django-redis counts with a Lua script); through a redis-py pipeline each batch also pays
-    the pool's checks, about as much again. So each process (and thread) keeps one connection
-    of the pool's kind for these batches, and drops it on any error. Versions are kept as plain
-    integers, entries pickled.
-    """
-
-    _local = threading.local()
-
-    def __init__(self, backend):
-        self.backend = backend
-        self.pool = backend.client.get_client(write=True).connection_pool
-
-    def key(self, key: str) -> str:
-        return self.backend.make_key(key)
-
-    def _run(self, commands: list[tuple]) -> list:
-        local = self._local
-        if getattr(local, "owner", None) != (os.getpid(), id(self.pool)):
-            local.connection = self.pool.make_connection()  # never shared after a fork
-            local.owner = (os.getpid(), id(self.pool))
-        connection = local.connection
-        try:
-            connection.send_packed_command(connection.pack_commands(commands))
-            return [connection.read_response() for _ in commands]
-        except BaseException:
-            connection.disconnect()  # its replies may be half read: start again next time
-            raise
-
-    def batch(self, counters: dict[str, int], keys: list[str]) -> tuple[dict, dict]:
-        commands = []
-        for key in counters:
-            commands += [("INCR", self.key(key)), ("EXPIRE", self.key(key), counters[key], "NX")]
-        if keys:
-            commands.append(("MGET", *(self.key(key) for key in keys)))
-        results = self._run(commands)
-        counts = dict(zip(counters, results[0 : 2 * len(counters) : 2], strict=True))
-        found = {}
-        for key, raw in zip(keys, results[-1] if keys else (), strict=True):
-            if raw is not None:
-                found[key] = self._decode(key, raw)
-        return counts, found
-
-    @staticmethod
-    def _decode(key: str, raw: bytes):
-        # Entries are pickled; versions and the replicas' WAL positions are plain integers.
-        return pickle.loads(raw) if key.startswith(ENTRY_PREFIX) else int(raw)
-
-    @staticmethod
-    def _encode(key: str, value) -> bytes:
-        return pickle.dumps(value, 5) if key.startswith(ENTRY_PREFIX) else str(value).encode()
-
-    def add_many(self, values: dict, seconds: int) -> None:
-        self._run(
-            [
-                ("SET", self.key(key), self._encode(key, value), "EX", seconds, "NX")
-                for key, value in values.items()
-            ]
-        )
-
-    def set_many(self, values: dict, seconds: int) -> None:
-        self._run(
-            [
-                ("SET", self.key(key), self._encode(key, value), "EX", seconds)
-                for key, value in values.items()
-            ]
-        )
-
-
-class _DjangoStore:
-    """Any other Django cache (local memory in development and tests): its own API."""
-
-    def __init__(self, backend):
-        self.backend = backend
-
-    def batch(self, counters: dict[str, int], keys: list[str]) -> tuple[dict, dict]:
-        counts = {key: self._count(key, seconds) for key, seconds in counters.items()}
-        return counts, self.backend.get_many(keys) if keys else {}
-
-    def _count(self, key, seconds) -> int:
-        try:
-            return self.backend.incr(key)
-        except ValueError:  # the window's first request
-            if self.backend.add(key, 1, seconds):
-                return 1
-            return self.backend.incr(key)
-
-    def add_many(self, values: dict, seconds: int) -> None:
-        for key, value in values.items():
-            self.backend.add(key, value, seconds)
-
-    def set_many(self, values: dict, seconds: int) -> None:
-        self.backend.set_many(values, seconds)
-
-
-def _store():
-    backend = caches["default"]
-    if hasattr(getattr(backend, "client", None), "get_client"):  # django-redis
-        return _RedisStore(backend)
-    return _DjangoStore(backend)
 
 
 # --- what one request reads -----------------------------------------------------------------
@@ -270,7 +158,7 @@ class Reader:
         counters = self._want_counters
         self._want_versions, self._want_entries, self._want_counters = set(), set(), {}
         if names or keys or counters:
-            self._bring(_store(), counters, names, keys)
+            self._bring(store(), counters, names, keys)
         # Kept here but stale: another worker may have computed it already.
         stale = [
             key
@@ -278,7 +166,7 @@ class Reader:
             if entry is not None and self.get(key, _MISSING) is _MISSING
         ]
         if stale:
-            self._bring(_store(), {}, [], stale)
+            self._bring(store(), {}, [], stale)
 
     def _bring(self, store, counters: dict, names: list[str], keys: list[str]) -> None:
         # With replicas, the WAL positions this request's reads need come in the same round
@@ -325,7 +213,7 @@ class Reader:
     def put_many(self, values: dict) -> None:
         """Keep {key: value} (keys wanted before, so their versions are known): one round trip."""
         entries = {key: (self.stamp(key), value) for key, value in values.items()}
-        _store().set_many({_entry_key(key): entry for key, entry in entries.items()}, ENTRY_SECONDS)
+        store().set_many({_entry_key(key): entry for key, entry in entries.items()}, ENTRY_SECONDS)
         for key, entry in entries.items():
             self.entries[key] = entry
             memory.put(key, entry)
@@ -491,7 +379,7 @@ def _move_after_commit(names) -> None:
 
 def _move(names) -> None:
     try:
-        _store().set_many({_version_key(name): _new_version() for name in names}, VERSION_SECONDS)
+        store().set_many({_version_key(name): _new_version() for name in names}, VERSION_SECONDS)
     except Exception:
         # A version that could not move would let readers see stale entries: say so loudly.
         logger.exception("Could not move cache versions %s", ", ".join(names))

@@ -147,7 +147,7 @@ def test_a_failing_cache_falls_back_to_the_database(auth_client, monkeypatch):
 
             return fail
 
-    monkeypatch.setattr(api_cache, "_store", Down)
+    monkeypatch.setattr(api_cache, "store", Down)
 
     response = auth_client.get("/posts/")
     assert response.status_code == 200
