@@ -155,14 +155,18 @@ def test_a_profile_costs_one_query_and_the_token_user(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("store", ["local memory", "redis"])
-def test_cached_profiles_follow_follows_suspensions_and_deletions_at_once(
-    request, settings, user, auth_client, store
-):
+@pytest.fixture(params=["local memory", "redis"])
+def cached(request, settings):
+    """The read cache on, in this process's memory or in Redis (as in production)."""
     settings.API_CACHE = True
-    if store == "redis":
+    if request.param == "redis":
         request.getfixturevalue("redis_cache")
     cache.memory.clear()
+
+
+def test_cached_profiles_follow_follows_suspensions_and_deletions_at_once(
+    cached, user, auth_client
+):
     idol = UserFactory()
     fan = FollowFactory(followee=idol).follower
     FollowFactory(follower=user, followee=idol)
@@ -180,15 +184,6 @@ def test_cached_profiles_follow_follows_suspensions_and_deletions_at_once(
     assert auth_client.get(path).json()["followers_count"] == 1
     fan.delete()
     assert auth_client.get(path).json()["followers_count"] == 0
-
-
-@pytest.fixture(params=["local memory", "redis"])
-def cached(request, settings):
-    """The read cache on, in this process's memory or in Redis (as in production)."""
-    settings.API_CACHE = True
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-    cache.memory.clear()
 
 
 def relation(client, member) -> tuple:
