@@ -367,6 +367,18 @@ def invalidate(*names: str) -> None:
     transaction.on_commit(lambda: _move_after_commit(names))
 
 
+def invalidate_found(names_of: Callable[[], Iterable[str]]) -> None:
+    """`invalidate()` names that a query finds (the followers of a member, say): found and moved
+    now, found again and moved once the current transaction commits, so a name that appeared
+    meanwhile (a follow committed in between) is moved too."""
+    if not enabled():
+        return
+    global _writes
+    _writes += 1
+    _move(tuple(names_of()))
+    transaction.on_commit(lambda: _move_after_commit(tuple(names_of())))
+
+
 def invalidate_all() -> None:
     """Retire every cached entry: after a bulk write that no model saw."""
     invalidate(EPOCH)

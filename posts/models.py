@@ -10,6 +10,7 @@ rows.
 from django.conf import settings
 from django.db import models, router, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import without_blocked
@@ -174,9 +175,19 @@ def post_state_changed(post_id: int, *, before: dict | None, after: dict | None,
         if state is not None:
             names.append(f"posts-of:{state['owner_id']}")
     # The shared lists hold published posts (staff see the hidden ones among them).
-    if any(state and state["published"] for state in (before, after)):
+    published = any(state and state["published"] for state in (before, after))
+    if published:
         names.append("posts")
     cache.invalidate(*names)
+    if published and before != after:
+        owner_ids = {state["owner_id"] for state in (before, after) if state is not None}
+        published_posts_changed.send(Post, owner_ids=owner_ids, using=using)
+
+
+# Sent with `owner_ids` when published posts of these members appear, go, or change who sees
+# them (a hide, a publish, a new owner), never on an edit of their text: the home feeds that
+# show them (social) retire their cached pages.
+published_posts_changed = Signal()
 
 
 def _counted(state: dict | None) -> tuple[int, str] | None:

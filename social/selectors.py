@@ -18,7 +18,7 @@ from accounts.models import Block, User
 from accounts.serializers import user_row_out
 from core import cache
 from core.db import CompiledValues
-from posts.entries import blocked_members, posts_out
+from posts.entries import blocked_members, post_entry_keys, posts_out
 from posts.models import Post
 
 from .models import Follow
@@ -206,20 +206,78 @@ def follow_count(user_id: int, direction: str) -> int | None:
     return None if found is None else found["n"]
 
 
+# A member with more followers than this does not retire their followers' cached feeds one by
+# one when they post: every cached feed goes instead.
+FEED_FANOUT_MAX = 10_000
+ALL_FEEDS = "feeds"
+
+
+def feed_version(user_id: int) -> str:
+    return f"feed-of:{user_id}"
+
+
+def feed_key(user_id: int, limit: int) -> dict[str, tuple[str, ...]]:
+    """The cache entry of a member's feed's first page of `limit`: {key: its version names}.
+
+    What the page's rows depend on: the published posts of whom they follow (their followers'
+    feed versions, moved by `feeds_showing`), their own posts, follows, blocks and staff status.
+    The posts' bodies and the caller's likes are cached apart (posts.entries).
+    """
+    names = (
+        feed_version(user_id),
+        f"posts-of:{user_id}",
+        f"graph-of:{user_id}",
+        f"blocks-of:{user_id}",
+        f"user:{user_id}",
+        ALL_FEEDS,
+    )
+    return {f"feed:{user_id}:{limit}": names}
+
+
+def plan_feed(request, member_id: int, limit: int) -> None:
+    """Want the first page of `limit`, and its posts as this process last saw it, at once."""
+    keys = feed_key(member_id, limit)
+    cache.want(request, entries=keys)
+    if (rows := cache.kept(*keys)) is not None:
+        cache.want(request, entries=post_entry_keys([pk for _, pk in rows[:limit]]))
+
+
+def feeds_showing(owner_ids, *, using) -> list[str]:
+    """The versions of the cached feeds that show these members' posts: theirs and their
+    followers' (past FEED_FANOUT_MAX followers, every feed's)."""
+    followers = list(
+        Follow.objects.using(using)
+        .filter(followee_id__in=owner_ids)
+        .order_by()
+        .values_list("follower_id", flat=True)[: FEED_FANOUT_MAX + 1]
+    )
+    if len(followers) > FEED_FANOUT_MAX:
+        return [ALL_FEEDS]
+    return [feed_version(pk) for pk in {*owner_ids, *followers}]
+
+
 def feed(*, request, user, paginator) -> tuple[list[dict], tuple | None]:
     """A page of `user`'s home feed as `PostOut`, and the place of its last row if more follow.
 
     Fan-out on read: the newest visible published posts whose owner the caller follows (or
     is the caller), found by walking the newest-posts index from the cursor down; the posts'
     bodies and the caller's likes then come from the shared cache (posts.entries). The first
-    page's query, the one most read, is compiled once per process.
+    page, the one most read, is cached per member and page size (`feed_key`), its query
+    compiled once per process.
     """
     if paginator.limit == 0:
         return [], None
     size = paginator.limit + 1  # one more: is there a next page?
     if paginator.before is None:
-        using = router.db_for_read(Post)
-        rows = _FEED_FIRST(user.pk, using=using, staff=user.is_staff, size=size)
+        ((key, names),) = feed_key(user.pk, paginator.limit).items()
+        rows = cache.read_through(
+            request,
+            key,
+            versions_of=names,
+            compute=lambda: _FEED_FIRST(
+                user.pk, using=router.db_for_read(Post), staff=user.is_staff, size=size
+            ),
+        )
     else:
         posts = paginator.before_filter(_feed_posts(user))
         rows = list(posts.values_list("created_at", "id")[:size])

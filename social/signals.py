@@ -1,11 +1,14 @@
-"""The follow counts stay exact whoever writes: the API, the admin, a cascade, a suspension."""
+"""The follow counts stay exact whoever writes: the API, the admin, a cascade, a suspension;
+and the cached home feeds follow the posts they show."""
 
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from accounts.models import User
 from core import cache
+from posts.models import published_posts_changed
 
+from . import selectors
 from .models import Follow, FollowCounts, follow_counts_move
 
 
@@ -29,3 +32,10 @@ def member_saved(sender, instance, created, update_fields, using, **kwargs):
     if ids:
         FollowCounts.objects.using(using).recount(ids)
         cache.invalidate(*(f"graph-of:{pk}" for pk in ids))  # their cached profiles
+
+
+@receiver(published_posts_changed, dispatch_uid="social.feeds_changed")
+def feeds_changed(sender, owner_ids, using, **kwargs):
+    """New, gone or newly hidden posts retire the cached feeds that show them (their owners'
+    followers'), found again once the write commits: a follow made meanwhile is among them."""
+    cache.invalidate_found(lambda: selectors.feeds_showing(owner_ids, using=using))

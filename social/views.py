@@ -19,7 +19,7 @@ from accounts.views import EMAIL_TAKEN
 from core import cache, conditional
 from core.generics import APIView, id_or_none, parse_id
 from core.idempotency import idempotent
-from core.pagination import BeforeCursorPagination, SkipLimitPagination
+from core.pagination import BeforeCursorPagination, SkipLimitPagination, plain_int
 from core.schema import (
     IF_MATCH,
     IF_NONE_MATCH,
@@ -329,6 +329,13 @@ class FeedView(APIView):
         examples=[FEED_EXAMPLE],
         responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
     )
+    def plan_reads(self, request, member_id):
+        query = request.query_params
+        limit = plain_int(query.get("limit"), default=BeforeCursorPagination.default_limit)
+        if member_id and limit and "before" not in query:
+            limit = min(limit, BeforeCursorPagination.max_limit)
+            selectors.plan_feed(request, member_id, limit)
+
     def get(self, request):
         paginator = BeforeCursorPagination()
         paginator.read_params(request)

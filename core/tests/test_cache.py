@@ -177,3 +177,25 @@ def test_a_redis_that_is_down_leaves_reads_and_writes_working(user):
         assert client.get(f"/posts/{post.pk}").json()["votes"] == 1
         assert client.get(f"/users/{user.pk}").status_code == 200
     api_cache.memory.clear()
+
+
+def _versions(*names: str) -> dict:
+    reader = api_cache.Reader()
+    reader.want(versions=names)
+    reader.fetch()
+    return {name: reader.versions[name] for name in names}
+
+
+def test_invalidate_found_moves_what_it_finds_now_and_what_it_finds_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    start = _versions("found", "appeared")
+    finds = iter([["found"], ["found", "appeared"]])  # a name that appears before the commit
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api_cache.invalidate_found(lambda: next(finds))
+        now = _versions("found", "appeared")
+    after = _versions("found", "appeared")
+
+    assert now["found"] != start["found"] and now["appeared"] == start["appeared"]
+    assert after["found"] != now["found"] and after["appeared"] != start["appeared"]

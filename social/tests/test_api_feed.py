@@ -9,9 +9,10 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import BlockFactory, UserFactory
 from conftest import authorize
-from core import cache
+from core import cache, cache_store
 from moderation import services as moderation
 from posts.tests.factories import PostFactory, VoteFactory
+from social import selectors
 
 from .factories import FollowFactory
 
@@ -158,3 +159,93 @@ def test_a_feed_page_costs_three_queries_whatever_its_size(
         response = client.get(f"/feed?limit={limit}")
 
     assert len(response.json()) == limit
+
+
+def test_a_cached_feed_page_follows_every_write_that_changes_it(user, auth_client):
+    idol = UserFactory()
+    idol_client = authorize(APIClient(), idol)
+    auth_client.post(f"/users/{idol.pk}/follow")
+    first = PostFactory(owner=idol)
+    assert ids_of(auth_client.get("/feed?limit=5")) == [first.pk]  # now cached, if caching
+
+    second = idol_client.post("/posts/", {"title": "New", "content": "x"}, format="json").json()
+    assert ids_of(auth_client.get("/feed?limit=5")) == [second["id"], first.pk]
+
+    idol_client.put(f"/posts/{first.pk}", {"title": "Edited", "content": "x"}, format="json")
+    assert auth_client.get("/feed?limit=5").json()[1]["Post"]["title"] == "Edited"
+
+    moderation.post_hide(post=first, moderator=UserFactory(is_staff=True))
+    assert ids_of(auth_client.get("/feed?limit=5")) == [second["id"]]
+
+    idol_client.put(
+        f"/posts/{second['id']}",
+        {"title": "Draft", "content": "x", "published": False},
+        format="json",
+    )
+    assert auth_client.get("/feed?limit=5").json() == []
+
+    own = auth_client.post("/posts/", {"title": "Mine", "content": "x"}, format="json").json()
+    assert ids_of(auth_client.get("/feed?limit=5")) == [own["id"]]
+
+    auth_client.delete(f"/posts/{own['id']}")
+    assert auth_client.get("/feed?limit=5").json() == []
+
+
+def test_a_post_retires_the_cached_feeds_of_all_its_owners_followers(auth_client, user):
+    idol = UserFactory()
+    fan = UserFactory()
+    fan_client = authorize(APIClient(), fan)
+    for member in (user, fan):
+        FollowFactory(follower=member, followee=idol)
+    for client in (auth_client, fan_client):
+        assert client.get("/feed").json() == []
+
+    post = PostFactory(owner=idol)
+
+    for client in (auth_client, fan_client):
+        assert ids_of(client.get("/feed")) == [post.pk]
+
+
+def test_past_the_fan_out_limit_a_post_retires_every_cached_feed(auth_client, user, monkeypatch):
+    monkeypatch.setattr(selectors, "FEED_FANOUT_MAX", 1)
+    idol = UserFactory()
+    FollowFactory(follower=user, followee=idol)
+    FollowFactory(followee=idol)
+    assert auth_client.get("/feed").json() == []
+
+    post = PostFactory(owner=idol)
+
+    assert selectors.feeds_showing({idol.pk}, using="default") == [selectors.ALL_FEEDS]
+    assert ids_of(auth_client.get("/feed")) == [post.pk]
+
+
+def test_a_cached_first_page_costs_no_query(user, settings, django_assert_num_queries):
+    PostFactory.create_batch(3, owner=FollowFactory(follower=user).followee)
+    client = authorize(APIClient(), user)
+    client.get("/feed?limit=2")
+
+    with django_assert_num_queries(0 if settings.API_CACHE else 3):
+        response = client.get("/feed?limit=2")
+
+    assert len(response.json()) == 2 and "Link" in response
+
+
+def test_a_first_page_read_again_takes_one_round_trip_and_stays_exact(
+    request, user, auth_client, monkeypatch
+):
+    if request.node.callspec.params["_cache"] != "redis":
+        pytest.skip("round trips to Redis")
+    idol = FollowFactory(follower=user).followee
+    older = PostFactory(owner=idol)
+    auth_client.get("/feed")  # cached, and kept in this process's memory
+    round_trips = []
+    batch = cache_store._RedisStore.batch
+    monkeypatch.setattr(
+        cache_store._RedisStore, "batch", lambda *args: round_trips.append(1) or batch(*args)
+    )
+
+    assert ids_of(auth_client.get("/feed")) == [older.pk]
+    assert len(round_trips) == 1  # the caller, the page and its posts at once
+
+    newer = PostFactory(owner=idol)  # what this process kept is stale now: a plan only
+    assert ids_of(auth_client.get("/feed")) == [newer.pk, older.pk]
