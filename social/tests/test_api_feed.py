@@ -191,6 +191,17 @@ def test_a_cached_feed_page_follows_every_write_that_changes_it(user, auth_clien
     assert auth_client.get("/feed?limit=5").json() == []
 
 
+def test_a_block_either_way_empties_a_cached_feed_at_once(user, auth_client):
+    idol = UserFactory()
+    auth_client.post(f"/users/{idol.pk}/follow")
+    post = PostFactory(owner=idol)
+    assert ids_of(auth_client.get("/feed")) == [post.pk]
+
+    authorize(APIClient(), idol).post(f"/users/{user.pk}/block")
+
+    assert auth_client.get("/feed").json() == []
+
+
 def test_a_post_retires_the_cached_feeds_of_all_its_owners_followers(auth_client, user):
     idol = UserFactory()
     fan = UserFactory()
