@@ -94,6 +94,14 @@ def scenarios(search: str, members: int = MEMBERS, write_share: float = WRITE_SH
             mix=mix_shares(0, (FEED.key,)),
         ),
         Scenario(
+            "feed_writes",
+            f"feed with writes: {members} members, {write_share:.0%} writes",
+            "mixed.lua",
+            auth=False,
+            writes=write_share > 0,
+            mix=mix_shares(write_share, (FEED.key, *(r.key for r in MIX if r.write))),
+        ),
+        Scenario(
             "profiles",
             f"profiles: {members} members, any member's profile",
             "mixed.lua",
