@@ -367,16 +367,26 @@ def invalidate(*names: str) -> None:
     transaction.on_commit(lambda: _move_after_commit(names))
 
 
-def invalidate_found(names_of: Callable[[], Iterable[str]]) -> None:
+def invalidate_found(names_of: Callable[[], Iterable[str]], *, failing: Iterable[str]) -> None:
     """`invalidate()` names that a query finds (the followers of a member, say): found and moved
     now, found again and moved once the current transaction commits, so a name that appeared
-    meanwhile (a follow committed in between) is moved too."""
+    meanwhile (a follow committed in between) is moved too. Should the query fail after the
+    commit, the names in `failing` (wider ones) move instead: the write has happened."""
     if not enabled():
         return
     global _writes
     _writes += 1
     _move(tuple(names_of()))
-    transaction.on_commit(lambda: _move_after_commit(tuple(names_of())))
+
+    def after_commit():
+        try:
+            names = tuple(names_of())
+        except Exception:
+            logger.exception("Could not find the cache versions to move; moving %s", failing)
+            names = tuple(failing)
+        _move_after_commit(names)
+
+    transaction.on_commit(after_commit)
 
 
 def invalidate_all() -> None:

@@ -38,4 +38,6 @@ def member_saved(sender, instance, created, update_fields, using, **kwargs):
 def feeds_changed(sender, owner_ids, using, **kwargs):
     """New, gone or newly hidden posts retire the cached feeds that show them (their owners'
     followers'), found again once the write commits: a follow made meanwhile is among them."""
-    cache.invalidate_found(lambda: selectors.feeds_showing(owner_ids, using=using))
+    cache.invalidate_found(
+        lambda: selectors.feeds_showing(owner_ids, using=using), failing=[selectors.ALL_FEEDS]
+    )

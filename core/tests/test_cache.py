@@ -193,9 +193,27 @@ def test_invalidate_found_moves_what_it_finds_now_and_what_it_finds_after_commit
     finds = iter([["found"], ["found", "appeared"]])  # a name that appears before the commit
 
     with django_capture_on_commit_callbacks(execute=True):
-        api_cache.invalidate_found(lambda: next(finds))
+        api_cache.invalidate_found(lambda: next(finds), failing=["everything"])
         now = _versions("found", "appeared")
     after = _versions("found", "appeared")
 
     assert now["found"] != start["found"] and now["appeared"] == start["appeared"]
     assert after["found"] != now["found"] and after["appeared"] != start["appeared"]
+
+
+def test_invalidate_found_moves_the_wider_names_when_its_query_fails_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    def find():
+        if calls:
+            raise ConnectionError("the database went away after the commit")
+        calls.append(1)
+        return ["found"]
+
+    calls = []
+    start = _versions("found", "everything")
+    with django_capture_on_commit_callbacks(execute=True):
+        api_cache.invalidate_found(find, failing=["everything"])
+    after = _versions("found", "everything")
+
+    assert after["found"] != start["found"] and after["everything"] != start["everything"]
