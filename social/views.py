@@ -319,6 +319,13 @@ class BlocksView(MemberListView):
 class FeedView(APIView):
     """The caller's home feed: the posts of whom they follow, and their own, newest first."""
 
+    def plan_reads(self, request, member_id):
+        query = request.query_params
+        limit = plain_int(query.get("limit"), default=BeforeCursorPagination.default_limit)
+        if member_id and limit and "before" not in query:
+            limit = min(limit, BeforeCursorPagination.max_limit)
+            selectors.plan_feed(request, member_id, limit)
+
     @extend_schema(
         summary="Your home feed",
         tags=["graph"],
@@ -329,13 +336,6 @@ class FeedView(APIView):
         examples=[FEED_EXAMPLE],
         responses={200: PostOutSerializer(many=True), 401: UNAUTHORIZED, 422: VALIDATION},
     )
-    def plan_reads(self, request, member_id):
-        query = request.query_params
-        limit = plain_int(query.get("limit"), default=BeforeCursorPagination.default_limit)
-        if member_id and limit and "before" not in query:
-            limit = min(limit, BeforeCursorPagination.max_limit)
-            selectors.plan_feed(request, member_id, limit)
-
     def get(self, request):
         paginator = BeforeCursorPagination()
         paginator.read_params(request)
