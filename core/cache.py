@@ -32,15 +32,13 @@ to the database and rate counters let requests through.
 import hashlib
 import logging
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import transaction
 
 from core import metrics, replicas
-from core.cache_store import ENTRY_PREFIX, store
+from core.cache_store import ENTRY_PREFIX, LRU, store
 
 logger = logging.getLogger(__name__)
 
@@ -59,33 +57,6 @@ def enabled() -> bool:
 
 def digest(text: str) -> str:
     return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=12).hexdigest()
-
-
-class LRU:
-    """A small least-recently-used dict shared by the threads of one process."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.entries = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    def put(self, key, entry) -> None:
-        with self.lock:
-            self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
 
 
 memory = LRU(MEMORY_ENTRIES)

@@ -1,10 +1,12 @@
 """Where core.cache keeps versions and entries: Redis through one pipelined connection per
 process and thread, or any other Django cache through its own API (local memory in development
-and tests). Versions and the replicas' WAL positions are plain integers; entries are pickled."""
+and tests). Versions and the replicas' WAL positions are plain integers; entries are pickled.
+Each process also keeps entries in a small LRU of its own."""
 
 import os
 import pickle
 import threading
+from collections import OrderedDict
 
 from django.core.cache import caches
 
@@ -116,3 +118,30 @@ def store():
     if hasattr(getattr(backend, "client", None), "get_client"):  # django-redis
         return _RedisStore(backend)
     return _DjangoStore(backend)
+
+
+class LRU:
+    """A small least-recently-used dict shared by the threads of one process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
