@@ -7,11 +7,13 @@ same pair, and the unique constraints leave one row whatever arrives at once.
 from collections import Counter
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import Block, User
 from accounts.tests.factories import UserFactory
 from conftest import login
+from posts.tests.factories import PostFactory
 from posts.tests.test_concurrency import _real_connections, client_for, run_at_once  # noqa: F401
 from social.models import Follow, FollowCounts
 
@@ -111,3 +113,26 @@ def test_email_changes_holding_the_same_tag_at_once_one_is_made_the_rest_are_412
     (winner,) = [response for response in responses if response.status_code == 200]
     assert User.objects.get(pk=user.pk).email == winner.json()["email"]
     assert winner["ETag"] == client_for(token).get("/users/me")["ETag"]
+
+
+def test_a_follow_made_while_a_post_is_being_written_shows_the_post_once_it_commits(
+    redis_cache, settings
+):
+    """The post's fan-out finds its author's followers again after its commit: a follower who
+    followed, and cached their feed, while the post was uncommitted is among them."""
+    settings.API_CACHE = True
+    idol, fan = UserFactory(), UserFactory()
+    token = token_of(fan)
+
+    def follow_and_read_the_feed():
+        client_for(token).post(f"/users/{idol.pk}/follow")
+        return client_for(token).get("/feed").json()
+
+    with transaction.atomic():
+        post = PostFactory(owner=idol)  # its followers, found now: not the fan yet
+        (page,) = run_at_once([follow_and_read_the_feed])
+    assert page == []  # the post was not committed: the fan's feed was cached without it
+
+    page = client_for(token).get("/feed").json()
+
+    assert [item["Post"]["id"] for item in page] == [post.pk]
