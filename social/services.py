@@ -22,8 +22,8 @@ def member_not_found(user_id: int) -> NotFoundError:
     return NotFoundError(f"User with id: {user_id} does not exist")
 
 
-def _lock_pair(caller: User, other_id: int, *, verb: str) -> User:
-    """Lock the caller's and the other member's rows; the other member, or a 404 / 422."""
+def _lock_pair(caller: User, other_id: int) -> User:
+    """Lock the caller's and the other member's rows; the other member, or a 404."""
     locked = {
         member.pk: member
         for member in User.objects.select_for_update(no_key=True)
@@ -32,9 +32,12 @@ def _lock_pair(caller: User, other_id: int, *, verb: str) -> User:
     }
     if other_id not in locked:
         raise member_not_found(other_id)
+    return locked[other_id]
+
+
+def _refuse_self(caller: User, other_id: int, *, verb: str) -> None:
     if other_id == caller.pk:
         raise RequestValidationError({"id": [f"You cannot {verb} yourself."]}, location="path")
-    return locked[other_id]
 
 
 def _block_changed(*member_ids: int) -> None:
@@ -45,7 +48,8 @@ def _block_changed(*member_ids: int) -> None:
 @transaction.atomic
 def follow_create(*, follower: User, followee_id: int) -> tuple[User, bool]:
     """Follow a member once; (them, whether this call made the follow)."""
-    followee = _lock_pair(follower, followee_id, verb="follow")
+    _refuse_self(follower, followee_id, verb="follow")
+    followee = _lock_pair(follower, followee_id)
     if Block.objects.between(follower.pk, followee_id).exists():
         raise ForbiddenError("You cannot follow this user")
     _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
@@ -58,14 +62,15 @@ def follow_delete(*, follower: User, followee_id: int) -> None:
     the contract's DELETE is a 204 whenever there is no follow)."""
     if followee_id == follower.pk:
         return
-    _lock_pair(follower, followee_id, verb="unfollow")
+    _lock_pair(follower, followee_id)
     Follow.objects.filter(follower=follower, followee_id=followee_id).delete()
 
 
 @transaction.atomic
 def block_create(*, blocker: User, blocked_id: int) -> bool:
     """Block a member, ending follows both ways; whether this call made the block."""
-    blocked = _lock_pair(blocker, blocked_id, verb="block")
+    _refuse_self(blocker, blocked_id, verb="block")
+    blocked = _lock_pair(blocker, blocked_id)
     _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     if created:
         Follow.objects.filter(follower=blocker, followee=blocked).delete()
@@ -80,7 +85,7 @@ def block_delete(*, blocker: User, blocked_id: int) -> None:
     (oneself included, as for `follow_delete`)."""
     if blocked_id == blocker.pk:
         return
-    _lock_pair(blocker, blocked_id, verb="unblock")
+    _lock_pair(blocker, blocked_id)
     deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     if deleted:
         _block_changed(blocker.pk, blocked_id)
