@@ -26,6 +26,15 @@ def _notify(*, recipient_id: int, actor_id: int, type: str, using, **target) -> 
     )
 
 
+def _post_owner_id(instance, using) -> int | None:
+    """The owner of the post a like or comment is on: from the post its service read (and
+    checked the caller may see) a moment before, else a query; None if the post is gone."""
+    if type(instance)._meta.get_field("post").is_cached(instance):
+        return instance.post.owner_id
+    owner = Post.objects.using(using).filter(pk=instance.post_id).values_list("owner_id", flat=True)
+    return owner.first()
+
+
 @receiver(post_save, sender=Follow, dispatch_uid="notifications.followed")
 def followed(sender, instance, created, using, **kwargs):
     if created:
@@ -41,8 +50,7 @@ def followed(sender, instance, created, using, **kwargs):
 def liked(sender, instance, created, using, **kwargs):
     if not created:
         return
-    owner = Post.objects.using(using).filter(pk=instance.post_id).values_list("owner_id", flat=True)
-    owner_id = owner.first()
+    owner_id = _post_owner_id(instance, using)
     if owner_id is not None:  # (deleted meanwhile: the like's foreign key fails its commit)
         _notify(
             recipient_id=owner_id,
@@ -75,8 +83,7 @@ def commented(sender, instance, created, using, **kwargs):
                 using=using,
                 **target,
             )
-    owner = Post.objects.using(using).filter(pk=instance.post_id).values_list("owner_id", flat=True)
-    owner_id = owner.first()
+    owner_id = _post_owner_id(instance, using)
     if owner_id is not None and owner_id != parent_author_id:
         _notify(
             recipient_id=owner_id,

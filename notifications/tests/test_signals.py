@@ -137,3 +137,29 @@ def test_without_the_failure_the_same_calls_keep_both(user, other_user):
             (other_user.pk, user.pk, "comment", post.pk, comment.pk),
         ]
     )
+
+
+def test_a_like_or_comment_made_by_post_id_alone_still_tells_the_owner(user):
+    """Past the services (the admin, a script), the post is not in hand: the handlers read its
+    owner themselves."""
+    post = PostFactory()
+
+    vote = Vote.objects.create(user=user, post_id=post.pk)
+    comment = Comment.objects.create(author=user, post_id=post.pk, content="Hi")
+
+    assert kinds() == [
+        (post.owner_id, user.pk, "comment", post.pk, comment.pk),
+        (post.owner_id, user.pk, "vote", post.pk, None),
+    ]
+    assert vote.pk is not None
+
+
+def test_a_like_through_the_service_reads_its_post_once(user, django_assert_num_queries):
+    post = PostFactory()
+
+    # The post (with the caller's blocks), the insert, the block check between the two, the
+    # notification, the count: the owner comes from the post already read.
+    with django_assert_num_queries(7):
+        post_services.vote_create(user=user, post_id=post.pk)
+
+    assert kinds() == [(post.owner_id, user.pk, "vote", post.pk, None)]
