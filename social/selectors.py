@@ -219,13 +219,13 @@ def feed_version(user_id: int) -> str:
 def feed_key(user_id: int, limit: int) -> dict[str, tuple[str, ...]]:
     """The cache entry of a member's feed's first page of `limit`: {key: its version names}.
 
-    What the page's rows depend on: the published posts of whom they follow (their followers'
-    feed versions, moved by `feeds_showing`), their own posts, follows, blocks and staff status.
-    The posts' bodies and the caller's likes are cached apart (posts.entries).
+    What the page's rows depend on: the published posts of whom they follow and their own (the
+    feed version, moved by `feeds_showing` for authors and their followers), their follows,
+    blocks and staff status. The posts' bodies and the caller's likes are cached apart
+    (posts.entries), so an edit of a post's text retires no page.
     """
     names = (
         feed_version(user_id),
-        f"posts-of:{user_id}",
         f"graph-of:{user_id}",
         f"blocks-of:{user_id}",
         f"user:{user_id}",
