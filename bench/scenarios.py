@@ -122,6 +122,9 @@ def scenarios(search: str, members: int = MEMBERS, write_share: float = WRITE_SH
             auth=False,
             mix=mix_shares(0, ("notifications",)),
         ),
+        # The least an authenticated read costs: what the single-member scenarios below compare
+        # with, besides the ceiling.
+        Scenario("floor", FLOOR_LABEL, "get.lua", "/bench/floor"),
         Scenario("posts_limit10", "GET /posts/?limit=10", "get.lua", "/posts/?limit=10"),
         Scenario("posts_limit100", "GET /posts/?limit=100", "get.lua", "/posts/?limit=100"),
         Scenario("posts_search", f"GET /posts/?{query}", "get.lua", f"/posts/?{query}"),
@@ -137,6 +140,7 @@ def by_key(key: str) -> Scenario:
     return next(s for s in scenarios("x") if s.key == key)
 
 
+FLOOR_LABEL = "floor: API view, token, rate counters, constant body"
 CEILING = Scenario(
     "ceiling", "ceiling: bare Django JSON view", "get.lua", "/bench/ceiling", auth=False
 )

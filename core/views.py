@@ -8,6 +8,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from .generics import APIView
+
 
 @extend_schema(
     summary="Welcome",
@@ -36,6 +38,21 @@ def bench_ceiling(request):
     Routed only while settings.BENCH_CEILING is on.
     """
     return JsonResponse({"ok": True})
+
+
+class BenchFloorView(APIView):
+    """The least any authenticated read of the API costs (bench/run.py's `floor`): the API's
+    base view, bearer authentication (the token's user from the shared cache), permissions and
+    rate counters, and a constant body.
+
+    Between the ceiling and a real endpoint, it tells the framework's share of a read from the
+    endpoint's own. Routed only while settings.BENCH_CEILING is on; not in the API's schema.
+    """
+
+    schema = None
+
+    def get(self, request):
+        return Response({"ok": True})
 
 
 @csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure

@@ -51,7 +51,10 @@ urlpatterns = [
 ]
 
 if settings.BENCH_CEILING:  # bench/run.py's reference: the stack's cost with no work in the view
-    urlpatterns.insert(0, re_path(r"^bench/ceiling/?$", core_views.bench_ceiling))
+    urlpatterns[:0] = [
+        re_path(r"^bench/ceiling/?$", core_views.bench_ceiling),
+        re_path(r"^bench/floor/?$", core_views.BenchFloorView.as_view()),
+    ]
 
 handler400 = "core.views.bad_request"
 handler404 = "core.views.not_found"
