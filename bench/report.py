@@ -50,6 +50,7 @@ def print_report(result: dict, out=sys.stdout) -> None:
     )
     _write_members(write, result)
     _write_statuses(write, result["scenarios"])
+    _write_read_cache(write, result["scenarios"])
 
     unloaded = result.get("unloaded") or {}
     if unloaded.get("skip"):
@@ -150,6 +151,16 @@ def _write_statuses(write, rows: list[dict]) -> None:
     for row in shown:
         counts = ", ".join(f"{code}: {count:,}" for code, count in row["statuses"].items())
         write(f"  {row['label']} at {row['connections']}: {counts}\n")
+
+
+def _write_read_cache(write, rows: list[dict]) -> None:
+    """How much of each run the cache served (a miss is a query and a write to the cache)."""
+    cached = [row for row in rows if row.get("read_cache")]
+    if cached:
+        write("\nread cache, entries per response: found current (hit) / computed (miss)\n")
+    for row in cached:
+        found = row["read_cache"]
+        write(f"  {row['label']} at {row['connections']}: {found['hit']} / {found['miss']}\n")
 
 
 def _row(label: str, row: dict, last: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -213,6 +214,22 @@ def http_request(port: int, method: str, path: str, *, data=None, headers=None, 
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+_READ_CACHE = re.compile(r'^socialapi_read_cache_total\{result="(hit|miss)"\} ([0-9.e+]+)$', re.M)
+
+
+def read_cache_counts(port: int) -> dict[str, float] | None:
+    """{"hit": n, "miss": n}: the read cache's lookups so far, over every worker (GET /metrics,
+    which answers loopback); None when the server has no such counts to give."""
+    try:
+        status, body = http_request(port, "GET", "/metrics")
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    counts = {result: float(value) for result, value in _READ_CACHE.findall(body.decode())}
+    return {"hit": counts.get("hit", 0.0), "miss": counts.get("miss", 0.0)}
 
 
 def login_token(port: int, email: str, password: str) -> str:

@@ -11,7 +11,14 @@ from pathlib import Path
 from bench.common import LOOPBACK, LUA, HarnessError, log
 from bench.probe import BENCH_TITLE_PREFIX
 from bench.scenarios import CEILING, Scenario, by_key
-from bench.servers import Server, http_request, login_token, login_tokens, server_log_summary
+from bench.servers import (
+    Server,
+    http_request,
+    login_token,
+    login_tokens,
+    read_cache_counts,
+    server_log_summary,
+)
 
 # A token is reused for this long, well inside the default 30-minute access token lifetime.
 TOKEN_REUSE_SECONDS = 600
@@ -115,6 +122,7 @@ class Runner:
         else:
             command += [f"http://{LOOPBACK}:{port}/", "--", url_path]
         log_start = self.server.log_path.stat().st_size
+        cache_before = read_cache_counts(port)
         result = subprocess.run(
             command,
             capture_output=True,
@@ -149,6 +157,7 @@ class Runner:
             outcome["members"] = self.members
         outcome["server_log"] = log_slice
         outcome["drain_s"] = drain_s
+        outcome["read_cache"] = _per_request(cache_before, read_cache_counts(port), outcome)
         return outcome
 
     def _mix_env(self, scenario: Scenario) -> dict:
@@ -161,6 +170,17 @@ class Runner:
             "BENCH_MIX": ",".join(f"{key}={share}" for key, share in scenario.mix),
             "BENCH_TITLE_PREFIX": BENCH_TITLE_PREFIX,
         }
+
+
+def _per_request(before: dict | None, after: dict | None, outcome: dict) -> dict | None:
+    """The read cache's hits and misses per response of the run (None: not counted), so a
+    scenario shows how much of it the cache served: a miss is a query and a write."""
+    if before is None or after is None or not outcome["requests"]:
+        return None
+    return {
+        result: round((after[result] - before[result]) / outcome["requests"], 2)
+        for result in ("hit", "miss")
+    }
 
 
 def summarize(report: dict, scenario: Scenario, connections: int, path: str) -> dict:
