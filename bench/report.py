@@ -154,10 +154,12 @@ def _write_statuses(write, rows: list[dict]) -> None:
 
 
 def _write_read_cache(write, rows: list[dict]) -> None:
-    """How much of each run the cache served (a miss is a query and a write to the cache)."""
+    """How much of each run the cache served. A miss is an entry looked up and not found current:
+    mostly a query and a write, but some are only looked for (a member's likes, wanted with
+    their token's user, are read from the page's own entry when absent)."""
     cached = [row for row in rows if row.get("read_cache")]
     if cached:
-        write("\nread cache, entries per response: found current (hit) / computed (miss)\n")
+        write("\nread cache, lookups per response: found current (hit) / not found (miss)\n")
     for row in cached:
         found = row["read_cache"]
         write(f"  {row['label']} at {row['connections']}: {found['hit']} / {found['miss']}\n")

@@ -173,8 +173,8 @@ class Runner:
 
 
 def _per_request(before: dict | None, after: dict | None, outcome: dict) -> dict | None:
-    """The read cache's hits and misses per response of the run (None: not counted), so a
-    scenario shows how much of it the cache served: a miss is a query and a write."""
+    """The read cache's lookups per response of the run, found current or not (None: not
+    counted), so a scenario shows how much of it the cache served."""
     if before is None or after is None or not outcome["requests"]:
         return None
     return {
