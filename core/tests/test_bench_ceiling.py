@@ -67,3 +67,11 @@ def test_bench_floor_authenticates_and_counts_like_the_api(
     statuses = [auth_client.get("/bench/floor").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_neither_view_is_in_the_schema_even_when_routed(ceiling_routed):
+    paths = APIClient().get("/openapi.json").json()["paths"]
+
+    assert paths  # the API's own operations are there
+    assert not [path for path in paths if path.startswith("/bench")]
