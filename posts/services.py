@@ -1,11 +1,12 @@
 """Writes on posts and votes that take more than one step."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from core import cache, conditional
+from core.db import CompiledValues
 from core.exceptions import ConflictError, NotFoundError
 
 from . import selectors
@@ -17,11 +18,37 @@ def post_not_found(post_id: int) -> NotFoundError:
 
 
 def post_get_visible(*, user: User, post_id: int) -> Post:
-    """The post `user` may see, or the vote endpoint's 404."""
-    post = Post.objects.visible_to(user).filter(pk=post_id).first()
-    if post is None:
+    """The post `user` may see, or the vote endpoint's 404.
+
+    Every vote, unvote and comment reads it first, so its query is compiled once per process
+    (core.db.CompiledValues): building the visibility rule's query each time cost more CPU than
+    the rest of a vote's statements.
+    """
+    using = router.db_for_read(Post)
+    if user.is_authenticated:
+        rows = _VISIBLE_TO_MEMBER[user.is_staff](post_id, user.pk, using=using)
+    else:
+        rows = _VISIBLE_TO_ANYONE(post_id, using=using)
+    if not rows:
         raise post_not_found(post_id)
-    return post
+    return Post.from_db(using, _POST_FIELDS, [rows[0][name] for name in _POST_FIELDS])
+
+
+_POST_FIELDS = [field.attname for field in Post._meta.concrete_fields]
+_VISIBLE_TO_ANYONE = CompiledValues(
+    lambda post_id: Post.objects.public().filter(pk=post_id).values(*_POST_FIELDS)
+)
+# {staff: the query}: the rule differs for staff (no blocks), not by who else the member is.
+_VISIBLE_TO_MEMBER = {
+    staff: CompiledValues(
+        lambda post_id, user_id, staff=staff: (
+            Post.objects.visible_to(User(pk=user_id, is_staff=staff))
+            .filter(pk=post_id)
+            .values(*_POST_FIELDS)
+        )
+    )
+    for staff in (False, True)
+}
 
 
 @transaction.atomic
