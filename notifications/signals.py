@@ -8,6 +8,7 @@ from django.dispatch import receiver
 from accounts.models import Block
 from comments.models import Comment
 from core import cache
+from core.db import CompiledValues
 from posts.models import Post, Vote
 from social.models import Follow
 
@@ -19,11 +20,17 @@ Type = Notification.Type
 def _notify(*, recipient_id: int, actor_id: int, type: str, using, **target) -> None:
     if recipient_id == actor_id:
         return  # one's own action
-    if Block.objects.using(using).between(recipient_id, actor_id).exists():
+    if _BLOCK_BETWEEN(recipient_id, actor_id, using=using):
         return
     Notification.objects.using(using).create(
         recipient_id=recipient_id, actor_id=actor_id, type=type, **target
     )
+
+
+# Every follow, like and comment asks it: compiled once per process (core.db.CompiledValues).
+_BLOCK_BETWEEN = CompiledValues(
+    lambda first_id, second_id: Block.objects.between(first_id, second_id).values("pk")[:1]
+)
 
 
 def _post_owner_id(instance, using) -> int | None:
