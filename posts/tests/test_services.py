@@ -63,7 +63,7 @@ def test_an_unknown_post_is_the_vote_endpoints_404(user):
     assert raised.value.message == f"Post with id: {2**63 - 1} does not exist"
 
 
-def test_the_post_read_is_a_whole_post_that_can_be_voted_on(user):
+def test_the_post_read_is_the_whole_row_as_the_database_holds_it(user):
     post = PostFactory()
 
     found = post_get_visible(user=user, post_id=post.pk)
